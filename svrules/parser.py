@@ -1,0 +1,289 @@
+"""Source text → Lark parse tree.
+
+Owns the grammar (shipped in the package as `grammar/svrules.lark`), the indentation
+post-lexer, and the translation of Lark's exceptions into diagnostics that say what to
+do. Only this module and `builder` import Lark.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.indenter import Indenter
+
+from .diagnostics import Diagnostic
+from .source import SourceFile, Span
+
+
+class _BadDedent(Exception):
+    def __init__(self, token: Token, indent: int, expected: int):
+        super().__init__("bad dedent")
+        self.token = token
+        self.indent = indent
+        self.expected = expected
+
+
+class SvrIndenter(Indenter):
+    """Python-style INDENT/DEDENT tokens; a dedent to no open block is reported, not raised."""
+
+    NL_type = "_NL"
+    OPEN_PAREN_types = ["LPAR", "LSQB"]  # noqa: RUF012 - Lark reads these as class attributes
+    CLOSE_PAREN_types = ["RPAR", "RSQB"]  # noqa: RUF012
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 4
+
+    def handle_NL(self, token: Token) -> Iterator[Token]:  # noqa: N802 - Lark's hook name
+        if self.paren_level > 0:
+            return
+        yield token
+        indent = len(token.rsplit("\n", 1)[1])
+        if indent > self.indent_level[-1]:
+            self.indent_level.append(indent)
+            yield Token.new_borrow_pos(self.INDENT_type, "", token)
+            return
+        while indent < self.indent_level[-1]:
+            self.indent_level.pop()
+            yield Token.new_borrow_pos(self.DEDENT_type, "", token)
+        if indent != self.indent_level[-1]:
+            raise _BadDedent(token, indent, self.indent_level[-1])
+
+    def _process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        for token in super()._process(stream):
+            if token.type in self.CLOSE_PAREN_types and self.paren_level == 0:
+                # An unmatched closer: let the parser report it rather than assert.
+                self.paren_level = 1
+            yield token
+
+
+def grammar_text() -> str:
+    """The grammar, from the installed package or, in a source checkout, `grammar/`."""
+    packaged = resources.files("svrules") / "grammar" / "svrules.lark"
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent.parent / "grammar" / "svrules.lark").read_text(
+        encoding="utf-8"
+    )
+
+
+@cache
+def lark_parser() -> Lark:
+    """The LALR parser, built once per process."""
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        postlex=SvrIndenter(),
+        propagate_positions=True,
+        maybe_placeholders=True,
+        start="start",
+    )
+
+
+class ParseFailed(Exception):
+    """Parsing stopped; `diagnostics` says where and why."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__("parse failed")
+        self.diagnostics = diagnostics
+
+
+def parse(source: SourceFile) -> Tree:
+    """Parse a policy's text, or raise `ParseFailed` with the diagnostics."""
+    tabs = _tab_indents(source)
+    if tabs:
+        raise ParseFailed(tabs)
+    text = source.text if source.text.endswith("\n") else source.text + "\n"
+    try:
+        return lark_parser().parse(text)
+    except _BadDedent as exc:
+        raise ParseFailed([_bad_dedent(source, exc)]) from None
+    except UnexpectedInput as exc:
+        raise ParseFailed([_translate(source, exc)]) from None
+
+
+def _tab_indents(source: SourceFile) -> list[Diagnostic]:
+    found = []
+    for number, line in enumerate(source.lines, start=1):
+        indent = re.match(r"[ \t]*", line).group(0)  # type: ignore[union-attr]
+        if "\t" in indent and line.strip():
+            column = indent.index("\t") + 1
+            found.append(
+                Diagnostic(
+                    "tab-indent",
+                    "indentation uses a tab",
+                    Span.point(source.path, number, column),
+                    "indent with spaces (4 per level); tabs look different in every editor",
+                )
+            )
+    return found
+
+
+def _bad_dedent(source: SourceFile, exc: _BadDedent) -> Diagnostic:
+    line = exc.token.end_line or exc.token.line
+    return Diagnostic(
+        "bad-dedent",
+        f"this line is indented by {exc.indent} spaces, which matches no enclosing block",
+        Span.point(source.path, line, 1, max(exc.indent, 1)),
+        f"line it up with the block it belongs to ({exc.expected} spaces, or less to close it)",
+    )
+
+
+# What a terminal looks like to a policy lead, for "expected ..." lists.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "STRING": "a quoted text",
+    "LONG_STRING": "a quoted text",
+    "NUMBER": "a number",
+    "MONEY": "an amount like £250k",
+    "PERCENT": "a percentage like 25%",
+    "DATE": "a date like 2025-04-01",
+    "COMPARE": "a comparison",
+    "_NL": "the end of the line",
+    "_INDENT": "an indented block",
+    "_DEDENT": "the end of the block",
+    "$END": "the end of the file",
+    "YESNO_TYPE": "'yes/no'",
+}
+
+_EXPR_START = {"NAME", "NUMBER", "MONEY", "PERCENT", "DATE", "STRING", "LPAR", "LSQB", "MINUS"}
+
+
+def _describe_expected(expected: set[str]) -> str:
+    parser = lark_parser()
+    words: list[str] = []
+    if len(expected & _EXPR_START) >= 4:
+        words.append("a value or expression")
+        expected = expected - _EXPR_START - {"YES", "NO", "NOT", "LONG_STRING"}
+    for name in sorted(expected):
+        word = _TERMINAL_WORDS.get(name)
+        if word is None:
+            try:
+                pattern = parser.get_terminal(name).pattern
+                word = f"'{pattern.value}'" if pattern.type == "str" else name.lower()
+            except KeyError:
+                word = name.lower()
+        if word not in words:
+            words.append(word)
+    if len(words) > 8:
+        words = [*words[:8], "…"]
+    return ", ".join(words)
+
+
+def _token_text(token: Token) -> str:
+    if token.type == "_NL":
+        return "the end of the line"
+    if token.type in ("_INDENT",):
+        return "an indented line"
+    if token.type in ("_DEDENT",):
+        return "the end of the block"
+    if token.type == "$END":
+        return "the end of the file"
+    return f"'{token}'"
+
+
+def _translate(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
+    if isinstance(exc, UnexpectedCharacters):
+        return _unexpected_character(source, exc)
+    if isinstance(exc, UnexpectedEOF):
+        last = len(source.lines)
+        return Diagnostic(
+            "unexpected-end",
+            "the file ends in the middle of a statement",
+            Span.point(source.path, last, 1),
+            f"expected {_describe_expected(set(exc.expected))}",
+        )
+    assert isinstance(exc, UnexpectedToken)
+    return _unexpected_token(source, exc)
+
+
+def _unexpected_character(source: SourceFile, exc: UnexpectedCharacters) -> Diagnostic:
+    char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
+    here = Span.point(source.path, exc.line, exc.column)
+    rest = source.text[exc.pos_in_stream :]
+    if char == '"':
+        triple = rest.startswith('"""')
+        return Diagnostic(
+            "unclosed-string",
+            "this text is not closed",
+            Span.point(source.path, exc.line, exc.column, 3 if triple else 1),
+            'close it with """ ' if triple else 'close it with " on the same line, or use """ for text over several lines',
+        )
+    if char == "£":
+        return Diagnostic(
+            "bad-money",
+            "'£' must be followed directly by digits",
+            here,
+            "write amounts like £250, £12.60, £250k, £1.5m or £2bn",
+        )
+    if char == "=":
+        return Diagnostic(
+            "single-equals",
+            "'=' cannot compare two values",
+            here,
+            "write '==' to compare",
+        )
+    shown = repr(char)[1:-1] if char else "end of file"
+    return Diagnostic(
+        "unexpected-character",
+        f"unexpected character '{shown}'",
+        here,
+        f"expected {_describe_expected(set(exc.allowed or ()))}" if exc.allowed else None,
+    )
+
+
+def _unexpected_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
+    token = exc.token
+    expected = set(exc.expected)
+    if token.type == "$END":
+        line = len(source.lines)
+        span = Span.point(source.path, line, 1)
+    else:
+        width = max(1, len(str(token))) if token.type not in ("_NL", "_INDENT", "_DEDENT") else 1
+        span = Span.point(source.path, token.line, token.column, width)
+    if token.type == "EQUAL" and "COMPARE" in expected:
+        return Diagnostic(
+            "single-equals", "'=' cannot compare two values", span, "write '==' to compare"
+        )
+    if token.type in ("COMPARE", "IN") and "COMPARE" not in expected and "IN" not in expected:
+        return Diagnostic(
+            "chained-comparison",
+            "comparisons do not chain",
+            span,
+            "join two comparisons with 'and': a < b and b < c",
+        )
+    if token.type == "_NL" and "COLON" in expected:
+        end = len(source.line_text(token.line)) + 1
+        return Diagnostic(
+            "missing-colon",
+            "this line opens a block and must end with ':'",
+            Span.point(source.path, token.line, end),
+            "add ':' at the end of the line",
+        )
+    if token.type == "_INDENT":
+        line = token.end_line or token.line
+        return Diagnostic(
+            "unexpected-indent",
+            "this line is indented more than the line before it",
+            Span.point(source.path, line, 1, max(1, len(source.line_text(line)) - len(source.line_text(line).lstrip()))),
+            "indent only the lines inside a block (after a line ending in ':')",
+        )
+    if token.type == "_NL" and "_INDENT" in expected:
+        return Diagnostic(
+            "empty-block",
+            "a block is expected after this line",
+            Span.point(source.path, token.line, max(1, token.column - 1)),
+            "indent the lines that belong to it; blocks are never empty",
+        )
+    return Diagnostic(
+        "syntax-error",
+        f"unexpected {_token_text(token)}",
+        span,
+        f"expected {_describe_expected(expected)}",
+    )
