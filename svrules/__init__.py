@@ -1,0 +1,28 @@
+"""svrules: social value rules for public procurement, as code.
+
+    import svrules
+    policy = svrules.load_policy("examples/example-borough/policy.svr")
+    result = policy.evaluate(Path("examples/example-borough/tenders/borough-cleaning-2025.json"))
+
+The pipeline, one module per stage: source → parser → builder (nodes) → checker →
+compiler → runtime (results, explain) → report. See docs/architecture.md.
+"""
+
+from .api import Policy, check_file, load_json, load_policy
+from .diagnostics import Diagnostic, InputError, PolicyError, SvrulesError
+from .results import BidResult, RuleResult, TenderResult
+
+__all__ = [
+    "BidResult",
+    "Diagnostic",
+    "InputError",
+    "Policy",
+    "PolicyError",
+    "RuleResult",
+    "SvrulesError",
+    "TenderResult",
+    "check_file",
+    "load_json",
+    "load_policy",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,152 @@
+"""The Python API: load a policy once, evaluate many tenders.
+
+`load_policy(path)` runs the whole chain (read → parse → build → check → compile) and
+raises `PolicyError` with every diagnostic if the policy has errors. `Policy.evaluate`
+validates a tender against the policy's declarations (raising `InputError`) and returns
+a `TenderResult`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .builder import build
+from .checker import CheckedPolicy, check, declared_fields
+from .compiler import CompiledPolicy, compile_policy
+from .diagnostics import Diagnostic, InputError, PolicyError
+from .parser import ParseFailed, parse
+from .results import TenderResult
+from .runtime import evaluate as run
+from .schema import tender_schema
+from .source import SourceFile, SourceReadError, decode_source, read_source
+from .tender import Tender, TenderValidator, parse_as_of, read_tender_file, tender_from_text
+
+
+def check_source(source: SourceFile, folder: Path) -> tuple[CheckedPolicy | None, list[Diagnostic]]:
+    """Parse, build and check one policy's text; every diagnostic found, in file order."""
+    try:
+        tree = parse(source)
+    except ParseFailed as failed:
+        return None, failed.diagnostics
+    policy, built = build(tree, source.path)
+    checked = check(policy, source, folder)
+    diagnostics = sorted(built + checked.diagnostics, key=_place)
+    checked.diagnostics = diagnostics
+    return checked, diagnostics
+
+
+def _place(diag: Diagnostic) -> tuple[str, int, int]:
+    span = diag.span
+    return (span.path, span.line, span.column) if span else ("", 0, 0)
+
+
+def check_file(path: Path | str) -> tuple[CheckedPolicy | None, list[Diagnostic], dict[str, SourceFile]]:
+    """Check one `.svr` file; returns what was checked, the diagnostics and the sources read."""
+    try:
+        source = read_source(path)
+    except SourceReadError as exc:
+        return None, [Diagnostic("unreadable-file", exc.message, None, exc.hint, path=exc.path)], {}
+    checked, diagnostics = check_source(source, Path(path).parent)
+    sources = {source.path: source}
+    if checked is not None:
+        sources |= checked_template_sources(checked)
+    return checked, diagnostics, sources
+
+
+def checked_template_sources(checked: CheckedPolicy) -> dict[str, SourceFile]:
+    folder = Path(checked.source.path).parent
+    return {str(folder / rel): decode_source(str(folder / rel), raw) for rel, raw in checked.files.items()}
+
+
+@dataclass(eq=False)
+class Policy:
+    """A checked and compiled policy, ready to evaluate tenders."""
+
+    compiled: CompiledPolicy
+    warnings: list[Diagnostic]
+
+    @property
+    def checked(self) -> CheckedPolicy:
+        return self.compiled.checked
+
+    @property
+    def id(self) -> str:
+        return self.checked.policy.name
+
+    @property
+    def title(self) -> str:
+        return self.checked.policy.title
+
+    @property
+    def version(self) -> str | None:
+        return self.checked.policy.version
+
+    @property
+    def hash(self) -> str:
+        return self.checked.hash
+
+    def validate(self, tender: Tender | Mapping[str, Any] | str | bytes | Path, path: str | None = None) -> Tender:
+        """A tender file, JSON text or mapping, validated against the policy's fields."""
+        if isinstance(tender, Tender):
+            return tender
+        if isinstance(tender, Path):
+            source, data = read_tender_file(tender)
+            path = source.path
+        elif isinstance(tender, str | bytes):
+            source, data = tender_from_text(tender, path or "<tender>")
+        else:
+            data = _exact_mapping(tender)
+        validator = TenderValidator(declared_fields(self.checked.policy, "contract"),
+                                    declared_fields(self.checked.policy, "bid"), path or "<tender>")
+        return validator.validate(data)
+
+    def evaluate(self, tender: Tender | Mapping[str, Any] | str | bytes | Path,
+                 as_of: date | str | None = None) -> TenderResult:
+        """Evaluate a tender: a path, JSON text, a mapping (numbers as Decimal or int) or a `Tender`."""
+        day = parse_as_of(as_of) if isinstance(as_of, str) else as_of
+        return run(self.compiled, self.validate(tender), day)
+
+    def tender_schema(self) -> dict[str, Any]:
+        """JSON Schema of the tender input this policy accepts."""
+        return tender_schema(self.checked)
+
+
+def _exact_mapping(data: Mapping[str, Any]) -> Any:
+    """Refuse floats in a mapping passed by a caller: they have already lost digits."""
+    def walk(value: Any, where: str) -> Any:
+        if isinstance(value, float):
+            raise InputError([Diagnostic(
+                "float-input", f"{where} is a float ({value!r}), which cannot hold money exactly", None,
+                "read JSON with json.loads(text, parse_float=Decimal), or pass the file's path or text",
+            )])
+        if isinstance(value, Mapping):
+            return {k: walk(v, f"{where}.{k}") for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [walk(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, int) and not isinstance(value, bool):
+            return Decimal(value)
+        return value
+    return walk(data, "tender")
+
+
+def load_policy(path: Path | str) -> Policy:
+    """Read, check and compile a policy file; raise `PolicyError` if it has errors."""
+    checked, diagnostics, sources = check_file(path)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if checked is None or errors:
+        raise PolicyError(diagnostics, sources)
+    return Policy(compile_policy(checked), diagnostics)
+
+
+def load_json(path: Path | str) -> Any:
+    """Read any svrules input file as exact JSON (numbers as Decimal)."""
+    return read_tender_file(path)[1]
+
+
+__all__ = ["Policy", "check_file", "json", "load_json", "load_policy"]

@@ -1,0 +1,344 @@
+"""Tender files → validated contract and bids.
+
+Owns reading tender JSON exactly (numbers become `Decimal`, never float; repeated keys,
+NaN and Infinity are refused) and validating the contract and every bid against the
+policy's field declarations. Every problem is collected, naming the bid and the field,
+so one run lists them all; nothing is evaluated unless the whole tender is valid.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from . import nodes as n
+from .diagnostics import Diagnostic, InputError, did_you_mean
+from .source import SourceFile, SourceReadError, Span, decode_source, read_source
+
+_MONEY_STRING = re.compile(r"-?[0-9]+(\.[0-9]+)?$")
+_PERCENT_STRING = re.compile(r"(-?[0-9]+(\.[0-9]+)?)%$")
+_DATE_STRING = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_LIMIT = Decimal(10) ** 15
+TOP_LEVEL_KEYS = ("contract", "bids", "id", "title")
+
+
+@dataclass(frozen=True)
+class Bid:
+    """One bid: its bidder and its values, converted to the declared types."""
+
+    bidder: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Tender:
+    """A validated tender: the contract's values and the bids in input order."""
+
+    contract: dict[str, Any]
+    bids: tuple[Bid, ...]
+    id: str | None = None
+    title: str | None = None
+    path: str | None = None
+
+
+class _Pairs(dict):  # type: ignore[type-arg]
+    """A JSON object that remembers keys it saw more than once."""
+
+    repeated: list[str]
+
+
+def _pairs(items: list[tuple[str, Any]]) -> _Pairs:
+    out = _Pairs()
+    out.repeated = []
+    for key, value in items:
+        if key in out:
+            out.repeated.append(key)
+        out[key] = value
+    return out
+
+
+class _NotANumber:
+    def __init__(self, text: str):
+        self.text = text
+
+
+def parse_json(source: SourceFile) -> Any:
+    """Parse JSON text exactly, or raise `InputError` at the line and column of the fault."""
+    try:
+        return json.loads(
+            source.text,
+            parse_float=Decimal,
+            parse_int=Decimal,
+            parse_constant=_NotANumber,
+            object_pairs_hook=_pairs,
+        )
+    except json.JSONDecodeError as exc:
+        span = Span.point(source.path, exc.lineno, exc.colno)
+        raise InputError(
+            [Diagnostic("bad-json", f"not valid JSON: {exc.msg.lower()}", span, "check the file with a JSON validator")],
+            {source.path: source},
+        ) from None
+
+
+def read_tender_file(path: Path | str) -> tuple[SourceFile, Any]:
+    """Read a tender (or any input) file as exact JSON."""
+    try:
+        source = read_source(path)
+    except SourceReadError as exc:
+        raise InputError([Diagnostic("unreadable-file", exc.message, None, exc.hint, path=exc.path)]) from None
+    return source, parse_json(source)
+
+
+def tender_from_text(text: str | bytes, path: str = "<tender>") -> tuple[SourceFile, Any]:
+    raw = text.encode() if isinstance(text, str) else text
+    try:
+        source = decode_source(path, raw)
+    except SourceReadError as exc:
+        raise InputError([Diagnostic("unreadable-file", exc.message, None, exc.hint, path=path)]) from None
+    return source, parse_json(source)
+
+
+class TenderValidator:
+    """Checks one tender object against the policy's `contract:` and `bid:` declarations."""
+
+    def __init__(self, contract_fields: Mapping[str, n.FieldDecl], bid_fields: Mapping[str, n.FieldDecl], path: str):
+        self.contract_fields = contract_fields
+        self.bid_fields = bid_fields
+        self.path = path
+        self.problems: list[Diagnostic] = []
+
+    def problem(self, where: str, message: str, hint: str | None = None, code: str = "bad-input") -> None:
+        self.problems.append(Diagnostic(code, message, None, hint, path=self.path, where=where))
+
+    def validate(self, data: Any) -> Tender:
+        if not isinstance(data, dict):
+            self.problem("the file", "a tender is a JSON object with 'contract' and 'bids'", code="bad-tender")
+            raise InputError(self.problems)
+        self._repeated(data, "the tender")
+        for key in data:
+            if key not in TOP_LEVEL_KEYS:
+                self.problem("the tender", f"unknown key '{key}'",
+                             did_you_mean(key, TOP_LEVEL_KEYS) or "a tender holds contract, bids, and optionally id and title",
+                             "unknown-key")
+        for key in ("id", "title"):
+            if key in data and not isinstance(data[key], str):
+                self.problem("the tender", f"'{key}' must be a string", code="wrong-type")
+        contract = self._record(data.get("contract"), self.contract_fields, "contract", "the contract")
+        bids = self._bids(data.get("bids"))
+        if self.problems:
+            raise InputError(self.problems)
+        return Tender(contract, tuple(bids), data.get("id"), data.get("title"), self.path)
+
+    def _bids(self, raw: Any) -> list[Bid]:
+        if raw is None:
+            self.problem("the tender", "'bids' is missing", "add \"bids\": [ ... ] with at least one bid", "missing-field")
+            return []
+        if not isinstance(raw, list) or not raw:
+            self.problem("the tender", "'bids' must be a list of at least one bid", code="bad-tender")
+            return []
+        bids: list[Bid] = []
+        seen: set[str] = set()
+        for index, item in enumerate(raw, start=1):
+            if not isinstance(item, dict):
+                self.problem(f"bid {index}", "a bid must be a JSON object", code="bad-tender")
+                continue
+            bidder = item.get("bidder")
+            if not isinstance(bidder, str) or not bidder.strip():
+                self.problem(f"bid {index}", "'bidder' must be a non-empty string naming the bidder", code="bad-bidder")
+                where = f"bid {index}"
+                bidder = f"bid {index}"
+            else:
+                where = f"bid '{bidder}'"
+                if bidder in seen:
+                    self.problem(where, f"bidder '{bidder}' appears more than once",
+                                 "each bid needs its own bidder name", "duplicate-bidder")
+                seen.add(bidder)
+            rest = {k: v for k, v in item.items() if k != "bidder"}
+            if isinstance(item, _Pairs) and item.repeated:
+                self._repeated(item, where)
+            values = self._record(rest, self.bid_fields, "bid", where)
+            bids.append(Bid(bidder, values))
+        return bids
+
+    def _repeated(self, obj: Any, where: str) -> None:
+        for key in getattr(obj, "repeated", []):
+            self.problem(where, f"key '{key}' appears more than once", "keep one of them", "repeated-key")
+
+    def _record(self, raw: Any, fields: Mapping[str, n.FieldDecl], root: str, where: str) -> dict[str, Any]:
+        if raw is None and root == "contract":
+            self.problem("the tender", "'contract' is missing", "add \"contract\": { ... }", "missing-field")
+            return {}
+        if not isinstance(raw, dict):
+            self.problem(where, f"the {root} must be a JSON object", code="bad-tender")
+            return {}
+        if root == "contract":
+            self._repeated(raw, where)
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            decl = fields.get(key)
+            at = f"{where}, field '{key}'"
+            if decl is None:
+                self.problem(where, f"unknown field '{key}'",
+                             did_you_mean(key, fields) or f"the policy declares: {', '.join(fields) or 'no fields'}",
+                             "unknown-field")
+                continue
+            if value is None:
+                if not decl.optional:
+                    self.problem(at, "null for a required field", f"give a {decl.type} value", "missing-field")
+                continue
+            converted = convert(value, decl)
+            if isinstance(converted, Problem):
+                self.problem(at, converted.message, converted.hint, converted.code)
+            else:
+                values[key] = converted
+        for name, decl in fields.items():
+            if name not in raw and not decl.optional:
+                self.problem(where, f"required field '{name}' is missing",
+                             f"add \"{name}\": a {decl.type} value" + (f" ({decl.description})" if decl.description else ""),
+                             "missing-field")
+        return values
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a JSON value is not a value of its declared field."""
+
+    message: str
+    hint: str | None = None
+    code: str = "wrong-type"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, _NotANumber):
+        return value.text
+    if isinstance(value, Decimal):
+        return f"{value:f}" if abs(value) < _LIMIT else str(value)
+    return json.dumps(value, default=str)
+
+
+def _exact(value: Decimal) -> Decimal | Problem:
+    if not value.is_finite():
+        return Problem(f"{value} is not a number", code="bad-number")
+    if abs(value) >= _LIMIT:
+        return Problem(f"{_show(value)} is too large (10^15 or more)", "amounts must be below 1,000,000,000,000,000", "bad-number")
+    if len(value.as_tuple().digits) > 28:
+        return Problem(f"{_show(value)} has more than 28 significant digits", "write fewer digits; values are never rounded", "bad-number")
+    return value
+
+
+def _number(value: Any) -> Decimal | Problem:
+    if isinstance(value, _NotANumber):
+        return Problem(f"{value.text} is not a number", code="bad-number")
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        return Problem(f"expected a number, got {_show(value)}")
+    return _exact(Decimal(value))
+
+
+def convert(value: Any, decl: n.FieldDecl) -> Any:
+    """A JSON value as the declared type's runtime value, or a `Problem`."""
+    result = _CONVERTERS[decl.type](value, decl)
+    if isinstance(result, Problem):
+        return result
+    return _in_range(result, decl)
+
+
+def _money(value: Any, decl: n.FieldDecl) -> Decimal | Problem:
+    if isinstance(value, dict):
+        currency = value.get("currency", "GBP")
+        extra = set(value) - {"amount", "currency"}
+        if extra or "amount" not in value:
+            return Problem("an amount object holds 'amount' and optionally 'currency'", 'write {"amount": 1500000, "currency": "GBP"}')
+        if currency != "GBP":
+            return Problem(f"amounts must be in pounds sterling (GBP), not {_show(currency)}",
+                           "convert the amount to GBP before evaluation", "wrong-currency")
+        value = value["amount"]
+    if isinstance(value, str):
+        if not _MONEY_STRING.match(value):
+            return Problem(f"{_show(value)} is not an amount", "write digits only, e.g. \"5400000.00\" (no £, no commas)")
+        return _exact(Decimal(value))
+    return _number(value)
+
+
+def _plain_number(value: Any, decl: n.FieldDecl) -> Decimal | Problem:
+    return _number(value)
+
+
+def _count(value: Any, decl: n.FieldDecl) -> Decimal | Problem:
+    number = _number(value)
+    if isinstance(number, Problem):
+        return number
+    if number != number.to_integral_value() or number < 0:
+        return Problem(f"expected a whole number of 0 or more, got {_show(value)}")
+    return number
+
+
+def _percent(value: Any, decl: n.FieldDecl) -> Decimal | Problem:
+    if isinstance(value, str):
+        match = _PERCENT_STRING.match(value)
+        if not match:
+            return Problem(f"{_show(value)} is not a percent", 'write a number from 0 to 100, or a string like "25%"')
+        number: Decimal | Problem = _exact(Decimal(match[1]))
+    else:
+        number = _number(value)
+    if isinstance(number, Problem):
+        return number
+    if not 0 <= number <= 100:
+        return Problem(f"{_show(value)} is not a percent from 0 to 100", "percents are written 0 to 100 (25 or \"25%\")", "out-of-range")
+    return number.scaleb(-2)
+
+
+def _yes_no(value: Any, decl: n.FieldDecl) -> bool | Problem:
+    if isinstance(value, bool):
+        return value
+    return Problem(f"expected true or false, got {_show(value)}")
+
+
+def _text(value: Any, decl: n.FieldDecl) -> str | Problem:
+    if not isinstance(value, str):
+        return Problem(f"expected a string, got {_show(value)}")
+    if decl.one_of is not None:
+        options = [item.value for item in decl.one_of.items]  # type: ignore[union-attr]
+        if value not in options:
+            return Problem(f"{_show(value)} is not one of {', '.join(json.dumps(o) for o in options)}",
+                           did_you_mean(value, options), "not-one-of")  # type: ignore[arg-type]
+    return value
+
+
+def _date(value: Any, decl: n.FieldDecl) -> date | Problem:
+    if not isinstance(value, str) or not _DATE_STRING.match(value):
+        return Problem(f"expected a date \"YYYY-MM-DD\", got {_show(value)}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return Problem(f"{_show(value)} is not a real day")
+
+
+_CONVERTERS = {
+    "money": _money, "number": _plain_number, "count": _count, "percent": _percent,
+    "yes/no": _yes_no, "text": _text, "date": _date,
+}  # fmt: skip
+
+
+def _in_range(value: Any, decl: n.FieldDecl) -> Any:
+    if decl.low is None or decl.high is None:
+        return value
+    low, high = decl.low.value, decl.high.value  # type: ignore[union-attr]
+    if not low <= value <= high:
+        return Problem(f"{_show(value)} is outside the declared range", f"expected from {decl.low.text} to {decl.high.text}", "out-of-range")  # type: ignore[union-attr]
+    return value
+
+
+def parse_as_of(text: str) -> date:
+    """An `--as-of` date, exactly YYYY-MM-DD."""
+    if not _DATE_STRING.match(text):
+        raise InputError([Diagnostic("bad-as-of", f"'{text}' is not a date", None, "write --as-of YYYY-MM-DD")])
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError([Diagnostic("bad-as-of", f"'{text}' is not a real day", None, "write --as-of YYYY-MM-DD")]) from None
