@@ -91,7 +91,9 @@ class Policy:
     def hash(self) -> str:
         return self.checked.hash
 
-    def validate(self, tender: Tender | Mapping[str, Any] | str | bytes | Path, path: str | None = None) -> Tender:
+    def validate(
+        self, tender: Tender | Mapping[str, Any] | str | bytes | Path, path: str | None = None
+    ) -> Tender:
         """A tender file, JSON text or mapping, validated against the policy's fields."""
         if isinstance(tender, Tender):
             return tender
@@ -102,12 +104,16 @@ class Policy:
             source, data = tender_from_text(tender, path or "<tender>")
         else:
             data = _exact_mapping(tender)
-        validator = TenderValidator(declared_fields(self.checked.policy, "contract"),
-                                    declared_fields(self.checked.policy, "bid"), path or "<tender>")
+        validator = TenderValidator(
+            declared_fields(self.checked.policy, "contract"),
+            declared_fields(self.checked.policy, "bid"),
+            path or "<tender>",
+        )
         return validator.validate(data)
 
-    def evaluate(self, tender: Tender | Mapping[str, Any] | str | bytes | Path,
-                 as_of: date | str | None = None) -> TenderResult:
+    def evaluate(
+        self, tender: Tender | Mapping[str, Any] | str | bytes | Path, as_of: date | str | None = None
+    ) -> TenderResult:
         """Evaluate a tender: a path, JSON text, a mapping (numbers as Decimal or int) or a `Tender`."""
         day = parse_as_of(as_of) if isinstance(as_of, str) else as_of
         return run(self.compiled, self.validate(tender), day)
@@ -119,12 +125,19 @@ class Policy:
 
 def _exact_mapping(data: Mapping[str, Any]) -> Any:
     """Refuse floats in a mapping passed by a caller: they have already lost digits."""
+
     def walk(value: Any, where: str) -> Any:
         if isinstance(value, float):
-            raise InputError([Diagnostic(
-                "float-input", f"{where} is a float ({value!r}), which cannot hold money exactly", None,
-                "read JSON with json.loads(text, parse_float=Decimal), or pass the file's path or text",
-            )])
+            raise InputError(
+                [
+                    Diagnostic(
+                        "float-input",
+                        f"{where} is a float ({value!r}), which cannot hold money exactly",
+                        None,
+                        "read JSON with json.loads(text, parse_float=Decimal), or pass the file's path or text",
+                    )
+                ]
+            )
         if isinstance(value, Mapping):
             return {k: walk(v, f"{where}.{k}") for k, v in value.items()}
         if isinstance(value, list | tuple):
@@ -132,6 +145,7 @@ def _exact_mapping(data: Mapping[str, Any]) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             return Decimal(value)
         return value
+
     return walk(data, "tender")
 
 

@@ -77,7 +77,12 @@ _ALLOWED = {
     "measure": {"ref", "unit", "proxy"},
     "kpi": _COMMON | {"material", "rating"},
 }
-_REQUIRED = {"requirement": ["met_when"], "criterion": ["weight", "score"], "measure": ["proxy"], "kpi": ["rating"]}
+_REQUIRED = {
+    "requirement": ["met_when"],
+    "criterion": ["weight", "score"],
+    "measure": ["proxy"],
+    "kpi": ["rating"],
+}
 _REPEATABLE = {"ref", "let"}
 
 
@@ -184,7 +189,9 @@ class AstBuilder(Transformer):
                     "amounts of money are whole pence, e.g. £12.60",
                 )
         elif value != value.quantize(_PENNY):
-            self._error("bad-money", f"'{token}' has a fraction of a penny", span, "amounts of money are whole pence")
+            self._error(
+                "bad-money", f"'{token}' has a fraction of a penny", span, "amounts of money are whole pence"
+            )
         return value
 
     def list(self, meta: Meta, children: list[Any]) -> n.ListLiteral:
@@ -464,9 +471,7 @@ class AstBuilder(Transformer):
     def theme(self, meta: Meta, children: list[Any]) -> _Item:
         name, title, *rules = children
         theme = n.Theme(str(name), title.value, self._span(meta), self._tok(name))
-        placed = tuple(
-            _replace_theme(item.value, str(name)) for item in rules if item.value is not None
-        )
+        placed = tuple(_replace_theme(item.value, str(name)) for item in rules if item.value is not None)
         return _Item("theme", (theme, placed), self._span(meta))
 
     # ------------------------------------------------------------ the policy
@@ -494,7 +499,8 @@ class AstBuilder(Transformer):
                     "duplicate-item",
                     f"the policy has more than one '{word}'",
                     item.span,
-                    "keep one of them" if item.kind not in ("contract", "bid", "delivery")
+                    "keep one of them"
+                    if item.kind not in ("contract", "bid", "delivery")
                     else f"declare every {item.kind} field in one '{item.kind}:' block",
                 )
             else:

@@ -22,7 +22,21 @@ from .source import SourceFile, SourceReadError, Span, read_source
 from .templates import TemplateScope, check_template
 
 RESERVED = frozenset(
-    "yes no not and or in if else contract bid delivery social_value rule".split()
+    [
+        "yes",
+        "no",
+        "not",
+        "and",
+        "or",
+        "in",
+        "if",
+        "else",
+        "contract",
+        "bid",
+        "delivery",
+        "social_value",
+        "rule",
+    ]
 )
 RATINGS = ("good", "approaching_target", "requires_improvement", "inadequate", "other")
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -104,8 +118,9 @@ class Checker:
 
     # ------------------------------------------------------------ reporting
 
-    def error(self, code: str, message: str, span: Span, hint: str | None = None,
-              related: tuple[Related, ...] = ()) -> None:
+    def error(
+        self, code: str, message: str, span: Span, hint: str | None = None, related: tuple[Related, ...] = ()
+    ) -> None:
         self.out.diagnostics.append(Diagnostic(code, message, span, hint, "error", related))
 
     def warn(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
@@ -132,18 +147,29 @@ class Checker:
         bid_names = {d.name for d in self.p.bid}
         for m in self.p.measures:
             if m.name in bid_names:
-                self.error("measure-field-clash", f"measure '{m.name}' is also declared in 'bid:'",
-                           m.name_span, "a measure declares its own bid field; remove the one in 'bid:'")
+                self.error(
+                    "measure-field-clash",
+                    f"measure '{m.name}' is also declared in 'bid:'",
+                    m.name_span,
+                    "a measure declares its own bid field; remove the one in 'bid:'",
+                )
         self._unique(((t.name, t.name_span) for t in self.p.themes), "duplicate-theme", "theme")
-        self._unique(((r.name, r.name_span) for r in self.p.rules if r.kind != "kpi"), "duplicate-rule", "rule")
+        self._unique(
+            ((r.name, r.name_span) for r in self.p.rules if r.kind != "kpi"), "duplicate-rule", "rule"
+        )
         self._unique(((r.name, r.name_span) for r in self.p.kpis), "duplicate-kpi", "KPI")
         for rule in self.p.rules:
             self._not_reserved(rule.name, rule.name_span, f"a {rule.kind}")
 
     def _field_decl(self, root: str, decl: n.FieldDecl, seen: dict[str, n.FieldDecl]) -> None:
         if decl.name in seen:
-            self.error("duplicate-field", f"field '{root}.{decl.name}' is declared twice", decl.span,
-                       "keep one declaration", (Related(seen[decl.name].span, "first declared here"),))
+            self.error(
+                "duplicate-field",
+                f"field '{root}.{decl.name}' is declared twice",
+                decl.span,
+                "keep one declaration",
+                (Related(seen[decl.name].span, "first declared here"),),
+            )
             return
         seen[decl.name] = decl
         self._not_reserved(decl.name, decl.span, "a field")
@@ -151,18 +177,30 @@ class Checker:
             hint = did_you_mean(decl.type, units.FIELD_TYPES)
             if decl.type.lower() in ("bool", "boolean", "yes", "yesno", "yes_no"):
                 hint = "write 'yes/no'"
-            self.error("unknown-type", f"unknown type '{decl.type}'", decl.type_span,
-                       hint or "types are " + ", ".join(units.FIELD_TYPES))
+            self.error(
+                "unknown-type",
+                f"unknown type '{decl.type}'",
+                decl.type_span,
+                hint or "types are " + ", ".join(units.FIELD_TYPES),
+            )
             return
         if decl.one_of is not None:
             if decl.type != "text":
-                self.error("one-of-not-text", "'one of' is for text fields only", decl.one_of.span,
-                           "use 'from A to B' to bound a number")
+                self.error(
+                    "one-of-not-text",
+                    "'one of' is for text fields only",
+                    decl.one_of.span,
+                    "use 'from A to B' to bound a number",
+                )
             elif not decl.one_of.items or not all(
                 isinstance(i, n.Literal) and i.kind == "text" for i in decl.one_of.items
             ):
-                self.error("bad-one-of", "'one of' needs a list of quoted texts", decl.one_of.span,
-                           'write: one of ["goods", "services", "works"]')
+                self.error(
+                    "bad-one-of",
+                    "'one of' needs a list of quoted texts",
+                    decl.one_of.span,
+                    'write: one of ["goods", "services", "works"]',
+                )
         if decl.low is not None and decl.high is not None:
             self._field_range(root, decl)
 
@@ -175,35 +213,56 @@ class Checker:
         for bound in (decl.low, decl.high):
             assert bound is not None
             if not isinstance(bound, n.Literal) or _literal_type(bound) != want:
-                self.error("bad-range", f"the bounds of '{root}.{decl.name}' must be written values of type {decl.type}",
-                           bound.span, _literal_hint(want, bound))
+                self.error(
+                    "bad-range",
+                    f"the bounds of '{root}.{decl.name}' must be written values of type {decl.type}",
+                    bound.span,
+                    _literal_hint(want, bound),
+                )
                 return
             bounds.append(bound.value)
         if bounds[0] > bounds[1]:  # type: ignore[operator]
-            self.error("bad-range", "the range is empty: its low bound is above its high bound",
-                       decl.low.span, "write the lower bound first")  # type: ignore[union-attr]
+            self.error(
+                "bad-range",
+                "the range is empty: its low bound is above its high bound",
+                decl.low.span,
+                "write the lower bound first",
+            )  # type: ignore[union-attr]
 
     def _unique(self, items: Iterator[tuple[str, Span]], code: str, what: str) -> None:
         seen: dict[str, Span] = {}
         for name, span in items:
             if name in seen:
-                self.error(code, f"{what} '{name}' is declared twice", span,
-                           f"give each {what} its own id", (Related(seen[name], "first declared here"),))
+                self.error(
+                    code,
+                    f"{what} '{name}' is declared twice",
+                    span,
+                    f"give each {what} its own id",
+                    (Related(seen[name], "first declared here"),),
+                )
             else:
                 seen[name] = span
 
     def _not_reserved(self, name: str, span: Span, what: str) -> None:
         if name in RESERVED:
-            self.error("reserved-name", f"'{name}' is a reserved word and cannot name {what}", span,
-                       "choose another name")
+            self.error(
+                "reserved-name",
+                f"'{name}' is a reserved word and cannot name {what}",
+                span,
+                "choose another name",
+            )
 
     def parameters(self) -> None:
         """Parameters: unique, literal-only when dated, dates ascending, earlier params only."""
         names: dict[str, str] = {}
         for param in self.p.params:
             if param.name in names:
-                self.error("duplicate-param", f"parameter '{param.name}' is declared twice", param.name_span,
-                           "give each parameter its own name")
+                self.error(
+                    "duplicate-param",
+                    f"parameter '{param.name}' is declared twice",
+                    param.name_span,
+                    "give each parameter its own name",
+                )
                 continue
             self._not_reserved(param.name, param.name_span, "a parameter")
             scope = Scope({}, dict(names), "a parameter")
@@ -219,26 +278,50 @@ class Checker:
             previous = None
             for value in param.values:
                 if value.start is None:
-                    self.error("param-missing-date", f"every value of dated parameter '{param.name}' needs 'from DATE'",
-                               value.span, "write: VALUE from YYYY-MM-DD")
+                    self.error(
+                        "param-missing-date",
+                        f"every value of dated parameter '{param.name}' needs 'from DATE'",
+                        value.span,
+                        "write: VALUE from YYYY-MM-DD",
+                    )
                     return None
                 if not isinstance(value.value, n.Literal):
-                    self.error("dated-param-not-literal", "the values of a dated parameter must be written values",
-                               value.value.span, "write the value itself, e.g. £13.45")
+                    self.error(
+                        "dated-param-not-literal",
+                        "the values of a dated parameter must be written values",
+                        value.value.span,
+                        "write the value itself, e.g. £13.45",
+                    )
                 if previous is not None and value.start.value <= previous:  # type: ignore[operator]
-                    self.error("param-dates-order", "the dates of a parameter must go up strictly",
-                               value.start.span, "list its values from the earliest date to the latest")
+                    self.error(
+                        "param-dates-order",
+                        "the dates of a parameter must go up strictly",
+                        value.start.span,
+                        "list its values from the earliest date to the latest",
+                    )
                 previous = value.start.value
         elif len(param.values) > 1:
-            self.error("param-missing-date", f"parameter '{param.name}' has several values but no dates",
-                       param.values[1].span, "write each value with 'from DATE'")
+            self.error(
+                "param-missing-date",
+                f"parameter '{param.name}' has several values but no dates",
+                param.values[1].span,
+                "write each value with 'from DATE'",
+            )
             return None
         known = [t for t in types if t]
         if len(set(known)) > 1:
-            self.error("unit-mismatch", f"the values of parameter '{param.name}' have different types",
-                       param.span, "give every dated value the same unit")
+            self.error(
+                "unit-mismatch",
+                f"the values of parameter '{param.name}' have different types",
+                param.span,
+                "give every dated value the same unit",
+            )
             return None
-        if known and units.list_item(known[0]) is None and known[0] not in (*units.NUMERIC, units.BOOL, units.TEXT, units.DATE):
+        if (
+            known
+            and units.list_item(known[0]) is None
+            and known[0] not in (*units.NUMERIC, units.BOOL, units.TEXT, units.DATE)
+        ):
             return None
         return known[0] if len(known) == len(types) else None
 
@@ -259,7 +342,9 @@ class Checker:
     def expressions(self) -> None:
         """Every expression's type, and the type each place demands."""
         if self.p.applies is not None:
-            self.expect_bool(self.p.applies, self._scope(None, bid=False, social_value=False), "'applies when'")
+            self.expect_bool(
+                self.p.applies, self._scope(None, bid=False, social_value=False), "'applies when'"
+            )
         for rule in self.p.rules:
             scope = self._scope(rule)
             if rule.applies is not None:
@@ -279,11 +364,19 @@ class Checker:
         for let in rule.lets:
             t = self.infer(let.value, scope)
             if let.name in self.out.param_types or any(p.name == let.name for p in self.p.params):
-                self.error("let-shadows-param", f"'{let.name}' is already a parameter", let.name_span,
-                           "give the let another name")
+                self.error(
+                    "let-shadows-param",
+                    f"'{let.name}' is already a parameter",
+                    let.name_span,
+                    "give the let another name",
+                )
             elif let.name in lets:
-                self.error("duplicate-let", f"'{let.name}' is bound twice in {rule.kind} '{rule.name}'",
-                           let.name_span, "give each let its own name")
+                self.error(
+                    "duplicate-let",
+                    f"'{let.name}' is bound twice in {rule.kind} '{rule.name}'",
+                    let.name_span,
+                    "give each let its own name",
+                )
             elif let.name in RESERVED:
                 self._not_reserved(let.name, let.name_span, "a let")
             if t:
@@ -294,30 +387,49 @@ class Checker:
     def expect_bool(self, expr: n.Expr, scope: Scope, where: str) -> None:
         t = self.infer(expr, scope)
         if t and t != units.BOOL:
-            self.error("not-yes-no", f"{where} needs a yes/no condition, not {units.a(t)}", expr.span,
-                       "compare the value, e.g. bid.apprenticeships >= 2")
+            self.error(
+                "not-yes-no",
+                f"{where} needs a yes/no condition, not {units.a(t)}",
+                expr.span,
+                "compare the value, e.g. bid.apprenticeships >= 2",
+            )
 
     def _score(self, rule: n.Criterion, scope: Scope) -> None:
         score = rule.score
         if isinstance(score, n.ExprScore):
             t = self.infer(score.value, scope)
             if t and t not in (units.PERCENT, units.NUMBER):
-                self.error("bad-score", f"a score must be a percent or a number from 0 to 1, not {units.a(t)}",
-                           score.value.span, "use 'score bands', 'score linear' or 'score relative' to turn it into a score")
+                self.error(
+                    "bad-score",
+                    f"a score must be a percent or a number from 0 to 1, not {units.a(t)}",
+                    score.value.span,
+                    "use 'score bands', 'score linear' or 'score relative' to turn it into a score",
+                )
             return
         t = self.infer(score.value, scope)
         if t and t not in units.NUMERIC:
-            self.error("bad-score", f"a scored value must be money, a number or a percent, not {units.a(t)}",
-                       score.value.span)
+            self.error(
+                "bad-score",
+                f"a scored value must be money, a number or a percent, not {units.a(t)}",
+                score.value.span,
+            )
             return
         if isinstance(score, n.BandScore):
             self._bands(score.bands, t, scope)
         elif isinstance(score, n.LinearScore):
             for bound in (score.low, score.high):
                 self._same_type(bound, t, scope, "a linear score's end")
-            if isinstance(score.low, n.Literal) and isinstance(score.high, n.Literal) and score.low.value == score.high.value:
-                self.error("linear-empty-range", "a linear score needs two different ends", score.span,
-                           "make 'from' and 'to' differ")
+            if (
+                isinstance(score.low, n.Literal)
+                and isinstance(score.high, n.Literal)
+                and score.low.value == score.high.value
+            ):
+                self.error(
+                    "linear-empty-range",
+                    "a linear score needs two different ends",
+                    score.span,
+                    "make 'from' and 'to' differ",
+                )
         elif isinstance(score, n.ScaleScore):
             self._scale(score, t)
 
@@ -327,24 +439,41 @@ class Checker:
                 self._same_type(band.threshold, t, scope, "a band's threshold")
             result = band.result
             if not (isinstance(result, n.Literal) and result.kind == "percent"):
-                self.error("bad-band-score", "a band's score must be a written percent", band.result_span,
-                           "write e.g. 'at least 3: 100%'")
+                self.error(
+                    "bad-band-score",
+                    "a band's score must be a written percent",
+                    band.result_span,
+                    "write e.g. 'at least 3: 100%'",
+                )
             elif not 0 <= result.value <= 1:  # type: ignore[operator]
                 self.error("score-out-of-range", "a band's score must be from 0% to 100%", band.result_span)
         otherwise = [b for b in bands if b.test == "otherwise"]
         if otherwise and otherwise[0] is not bands[-1]:
-            self.error("unreachable-band", "lines after 'otherwise' can never match", bands[bands.index(otherwise[0]) + 1].span,
-                       "put 'otherwise' last")
+            self.error(
+                "unreachable-band",
+                "lines after 'otherwise' can never match",
+                bands[bands.index(otherwise[0]) + 1].span,
+                "put 'otherwise' last",
+            )
 
     def _scale(self, score: n.ScaleScore, t: str | None) -> None:
         if t and t != units.PERCENT:
-            self.error("bad-score", f"a scale scores a percent mark, not {units.a(t)}", score.value.span,
-                       "declare the mark as a percent field")
+            self.error(
+                "bad-score",
+                f"a scale scores a percent mark, not {units.a(t)}",
+                score.value.span,
+                "declare the mark as a percent field",
+            )
         seen: set[Decimal] = set()
         for level in score.levels:
             lit = level.level
             if not (isinstance(lit, n.Literal) and lit.kind == "percent"):
-                self.error("bad-scale-level", "a scale level must be a written percent", lit.span, 'write e.g. 60%: "Good"')
+                self.error(
+                    "bad-scale-level",
+                    "a scale level must be a written percent",
+                    lit.span,
+                    'write e.g. 60%: "Good"',
+                )
                 continue
             if not 0 <= lit.value <= 1:  # type: ignore[operator]
                 self.error("score-out-of-range", "a scale level must be from 0% to 100%", lit.span)
@@ -356,21 +485,32 @@ class Checker:
         scope = Scope({}, dict(self.out.param_types), f"measure '{rule.name}'")
         t = self.infer(rule.proxy, scope)
         if t and t != units.MONEY:
-            self.error("bad-proxy", f"a proxy is money per unit, not {units.a(t)}", rule.proxy.span,
-                       "write e.g. 'proxy £520'")
+            self.error(
+                "bad-proxy",
+                f"a proxy is money per unit, not {units.a(t)}",
+                rule.proxy.span,
+                "write e.g. 'proxy £520'",
+            )
 
     def _rating(self, rule: n.Kpi, scope: Scope) -> None:
         t = self.infer(rule.rating.value, scope)
         if t and t not in units.NUMERIC:
-            self.error("bad-score", f"a rating compares money, a number or a percent, not {units.a(t)}",
-                       rule.rating.value.span)
+            self.error(
+                "bad-score",
+                f"a rating compares money, a number or a percent, not {units.a(t)}",
+                rule.rating.value.span,
+            )
             t = None
         for line in rule.rating.lines:
             if line.threshold is not None:
                 self._same_type(line.threshold, t, scope, "a rating line's threshold")
             if line.result not in RATINGS:
-                self.error("unknown-rating", f"unknown rating '{line.result}'", line.result_span,
-                           did_you_mean(str(line.result), RATINGS) or "ratings are " + ", ".join(RATINGS))
+                self.error(
+                    "unknown-rating",
+                    f"unknown rating '{line.result}'",
+                    line.result_span,
+                    did_you_mean(str(line.result), RATINGS) or "ratings are " + ", ".join(RATINGS),
+                )
 
     def _same_type(self, expr: n.Expr, want: str | None, scope: Scope, what: str) -> None:
         t = self.infer(expr, scope)
@@ -391,7 +531,7 @@ class Checker:
             self.out.types[id(expr)] = t
         return t
 
-    def _infer(self, expr: n.Expr, scope: Scope) -> str | None:  # noqa: PLR0911 - one branch per node
+    def _infer(self, expr: n.Expr, scope: Scope) -> str | None:
         if isinstance(expr, n.Literal):
             return _literal_type(expr)
         if isinstance(expr, n.ListLiteral):
@@ -417,8 +557,12 @@ class Checker:
                 t = self.infer(part, scope)
                 if t and t != units.BOOL:
                     word = "not" if isinstance(expr, n.Not) else f"'{expr.op}'"
-                    self.error("not-yes-no", f"{word} needs yes/no values, not {units.a(t)}", part.span,
-                               "compare the value first, e.g. bid.local_spend >= 20%")
+                    self.error(
+                        "not-yes-no",
+                        f"{word} needs yes/no values, not {units.a(t)}",
+                        part.span,
+                        "compare the value first, e.g. bid.local_spend >= 20%",
+                    )
                     ok = False
             return units.BOOL if ok else None
         if isinstance(expr, n.Conditional):
@@ -430,8 +574,12 @@ class Checker:
         types = set()
         for item in expr.items:
             if not isinstance(item, n.Literal):
-                self.error("list-not-literal", "a list holds written values only", item.span,
-                           'write e.g. ["services", "works"]')
+                self.error(
+                    "list-not-literal",
+                    "a list holds written values only",
+                    item.span,
+                    'write e.g. ["services", "works"]',
+                )
                 return None
             types.add(self.infer(item, scope))
         if len(types) > 1:
@@ -443,42 +591,69 @@ class Checker:
         if expr.name in scope.names:
             return scope.names[expr.name]
         if expr.name in ("true", "false", "True", "False"):
-            self.error("true-false", f"'{expr.name}' is not a yes/no value", expr.span,
-                       f"write '{'yes' if expr.name.lower() == 'true' else 'no'}'")
+            self.error(
+                "true-false",
+                f"'{expr.name}' is not a yes/no value",
+                expr.span,
+                f"write '{'yes' if expr.name.lower() == 'true' else 'no'}'",
+            )
             return None
         if expr.name in ("contract", "bid", "delivery"):
             self.error("bare-root", f"'{expr.name}' needs a field", expr.span, f"write {expr.name}.FIELD")
             return None
         if expr.name == "social_value":
-            self.error("unknown-name", f"'social_value' cannot be used in {scope.context}", expr.span,
-                       "social value is known only when a bid is evaluated")
+            self.error(
+                "unknown-name",
+                f"'social_value' cannot be used in {scope.context}",
+                expr.span,
+                "social value is known only when a bid is evaluated",
+            )
             return None
         later = [let.name for r in self.p.rules for let in r.lets]
         hint = did_you_mean(expr.name, scope.names)
         if not hint and expr.name in later:
             hint = "a let can be used only after it, in its own rule"
-        self.error("unknown-name", f"unknown name '{expr.name}'", expr.span,
-                   hint or "names are parameters, the rule's lets, social_value and contract./bid. fields")
+        self.error(
+            "unknown-name",
+            f"unknown name '{expr.name}'",
+            expr.span,
+            hint or "names are parameters, the rule's lets, social_value and contract./bid. fields",
+        )
         return None
 
     def _field(self, expr: n.Field, scope: Scope) -> str | None:
         if expr.root not in ("contract", "bid", "delivery"):
             hint = did_you_mean(expr.root, ["contract", "bid", "delivery"])
-            self.error("unknown-field", f"unknown name '{expr.root}.{expr.name}'", expr.span,
-                       hint or "fields are written contract.NAME or bid.NAME")
+            self.error(
+                "unknown-field",
+                f"unknown name '{expr.root}.{expr.name}'",
+                expr.span,
+                hint or "fields are written contract.NAME or bid.NAME",
+            )
             return None
         if expr.root not in scope.roots:
             reason = "only in KPIs" if expr.root == "delivery" else "where a bid is evaluated"
-            self.error("field-out-of-scope", f"'{expr.dotted}' cannot be used in {scope.context}", expr.span,
-                       f"{expr.root} fields can be used {reason}")
+            self.error(
+                "field-out-of-scope",
+                f"'{expr.dotted}' cannot be used in {scope.context}",
+                expr.span,
+                f"{expr.root} fields can be used {reason}",
+            )
             return None
         fields = scope.roots[expr.root]
         if expr.name not in fields:
-            self.error("unknown-field", f"unknown field '{expr.dotted}'", expr.span,
-                       did_you_mean(expr.name, fields, prefix=f"{expr.root}.")
-                       or f"declare it under '{expr.root}:'")
+            self.error(
+                "unknown-field",
+                f"unknown field '{expr.dotted}'",
+                expr.span,
+                did_you_mean(expr.name, fields, prefix=f"{expr.root}.") or f"declare it under '{expr.root}:'",
+            )
             return None
-        return units.expression_type(fields[expr.name].type) if fields[expr.name].type in units.FIELD_TYPES else None
+        return (
+            units.expression_type(fields[expr.name].type)
+            if fields[expr.name].type in units.FIELD_TYPES
+            else None
+        )
 
     def _binary(self, expr: n.Binary, scope: Scope) -> str | None:
         left, right = self.infer(expr.left, scope), self.infer(expr.right, scope)
@@ -488,10 +663,23 @@ class Checker:
         if result is None:
             hint = None
             for side, t in ((expr.left, left), (expr.right, right)):
-                if isinstance(side, n.Literal) and side.kind == "number" and units.MONEY in (left, right) and t == units.NUMBER:
+                if (
+                    isinstance(side, n.Literal)
+                    and side.kind == "number"
+                    and units.MONEY in (left, right)
+                    and t == units.NUMBER
+                ):
                     hint = f"write the amount as money: £{side.text}"
-            self.error("unit-mismatch", units.arithmetic_error(expr.op, left, right), expr.span, hint,
-                       (Related(expr.left.span, f"this is {units.a(left)}"), Related(expr.right.span, f"this is {units.a(right)}")))
+            self.error(
+                "unit-mismatch",
+                units.arithmetic_error(expr.op, left, right),
+                expr.span,
+                hint,
+                (
+                    Related(expr.left.span, f"this is {units.a(left)}"),
+                    Related(expr.right.span, f"this is {units.a(right)}"),
+                ),
+            )
         return result
 
     def _compare(self, expr: n.Compare, scope: Scope) -> str | None:
@@ -501,8 +689,12 @@ class Checker:
         if expr.op in ("in", "not in"):
             item = units.list_item(right)
             if item is None:
-                self.error("unit-mismatch", f"'{expr.op}' needs a list on its right, not {units.a(right)}", expr.right.span,
-                           'write e.g. contract.category in ["services", "works"]')
+                self.error(
+                    "unit-mismatch",
+                    f"'{expr.op}' needs a list on its right, not {units.a(right)}",
+                    expr.right.span,
+                    'write e.g. contract.category in ["services", "works"]',
+                )
             elif item not in (left, "nothing"):
                 self.error("unit-mismatch", f"cannot look for {units.a(left)} in {units.a(right)}", expr.span)
             return units.BOOL
@@ -510,37 +702,67 @@ class Checker:
             return units.BOOL
         for side, other in ((expr.right, left), (expr.left, right)):
             if isinstance(side, n.Literal) and side.kind == "number" and other == units.PERCENT:
-                self.error("missing-percent", f"cannot compare a percent with the number {side.text}", expr.span,
-                           f"did you mean {side.text}%?",
-                           (Related(side.span, "this is a number"),))
+                self.error(
+                    "missing-percent",
+                    f"cannot compare a percent with the number {side.text}",
+                    expr.span,
+                    f"did you mean {side.text}%?",
+                    (Related(side.span, "this is a number"),),
+                )
                 return units.BOOL
             if isinstance(side, n.Literal) and side.kind == "number" and other == units.MONEY:
-                self.error("unit-mismatch", f"cannot compare money with the number {side.text}", expr.span,
-                           f"did you mean £{side.text}?")
+                self.error(
+                    "unit-mismatch",
+                    f"cannot compare money with the number {side.text}",
+                    expr.span,
+                    f"did you mean £{side.text}?",
+                )
                 return units.BOOL
         if left == right:
-            self.error("unit-mismatch", f"{units.a(left)} cannot be compared with '{expr.op}'", expr.span,
-                       "use == or != for text and yes/no values")
+            self.error(
+                "unit-mismatch",
+                f"{units.a(left)} cannot be compared with '{expr.op}'",
+                expr.span,
+                "use == or != for text and yes/no values",
+            )
         else:
-            self.error("unit-mismatch", f"cannot compare {units.a(left)} with {units.a(right)}", expr.span, None,
-                       (Related(expr.left.span, f"this is {units.a(left)}"), Related(expr.right.span, f"this is {units.a(right)}")))
+            self.error(
+                "unit-mismatch",
+                f"cannot compare {units.a(left)} with {units.a(right)}",
+                expr.span,
+                None,
+                (
+                    Related(expr.left.span, f"this is {units.a(left)}"),
+                    Related(expr.right.span, f"this is {units.a(right)}"),
+                ),
+            )
         return units.BOOL
 
     def _conditional(self, expr: n.Conditional, scope: Scope) -> str | None:
         cond = self.infer(expr.condition, scope)
         if cond and cond != units.BOOL:
-            self.error("not-yes-no", f"'if' needs a yes/no condition, not {units.a(cond)}", expr.condition.span)
+            self.error(
+                "not-yes-no", f"'if' needs a yes/no condition, not {units.a(cond)}", expr.condition.span
+            )
         then, other = self.infer(expr.then, scope), self.infer(expr.otherwise, scope)
         if then and other and then != other:
-            self.error("unit-mismatch", f"the two branches have different types: {units.a(then)} and {units.a(other)}",
-                       expr.span, "make both branches the same kind of value")
+            self.error(
+                "unit-mismatch",
+                f"the two branches have different types: {units.a(then)} and {units.a(other)}",
+                expr.span,
+                "make both branches the same kind of value",
+            )
             return None
         return then if then and other else None
 
     def _call(self, expr: n.Call, scope: Scope) -> str | None:
         if expr.function not in units.FUNCTIONS:
-            self.error("unknown-function", f"unknown function '{expr.function}'", expr.name_span,
-                       did_you_mean(expr.function, units.FUNCTIONS) or "functions are " + ", ".join(units.FUNCTIONS))
+            self.error(
+                "unknown-function",
+                f"unknown function '{expr.function}'",
+                expr.name_span,
+                did_you_mean(expr.function, units.FUNCTIONS) or "functions are " + ", ".join(units.FUNCTIONS),
+            )
             for arg in expr.args:
                 self.infer(arg, scope)
             return None
@@ -553,8 +775,15 @@ class Checker:
             return None
         if expr.function == "round":
             places = expr.args[1]
-            if not (isinstance(places, n.Literal) and places.value == int(places.value) and places.value >= 0):  # type: ignore[arg-type]
-                self.error("bad-call", "round()'s places must be a written whole number", places.span, "e.g. round(x, 2)")
+            if not (
+                isinstance(places, n.Literal) and places.value == int(places.value) and places.value >= 0
+            ):  # type: ignore[arg-type]
+                self.error(
+                    "bad-call",
+                    "round()'s places must be a written whole number",
+                    places.span,
+                    "e.g. round(x, 2)",
+                )
         return result
 
     # ------------------------------------------------------------ scoring
@@ -566,7 +795,9 @@ class Checker:
         for rule in self.p.criteria:
             w = rule.weight
             if not (isinstance(w, n.Literal) and w.kind == "percent"):
-                self.error("bad-weight", "a weight must be a written percent", w.span, "write e.g. 'weight 5%'")
+                self.error(
+                    "bad-weight", "a weight must be a written percent", w.span, "write e.g. 'weight 5%'"
+                )
                 continue
             if not 0 < w.value <= 1:  # type: ignore[operator]
                 self.error("bad-weight", "a weight must be above 0% and at most 100%", w.span)
@@ -574,15 +805,22 @@ class Checker:
             total += w.value  # type: ignore[operator]
             if total > 1 and not crossed:
                 crossed = True
-                self.error("weights-over-100", f"the weights add up to more than 100% here ({total.scaleb(2).normalize():f}%)",
-                           w.span, "lower this weight or another; price and quality share the same 100%")
+                self.error(
+                    "weights-over-100",
+                    f"the weights add up to more than 100% here ({total.scaleb(2).normalize():f}%)",
+                    w.span,
+                    "lower this weight or another; price and quality share the same 100%",
+                )
 
     # ------------------------------------------------------------ templates
 
     def templates(self) -> None:
         """Explain and clause templates: files inside the folder, names, fields and filters."""
         for rule in self.p.rules:
-            for kind, template in (("explain", rule.explain), ("clause", rule.clause.template if rule.clause else None)):
+            for kind, template in (
+                ("explain", rule.explain),
+                ("clause", rule.clause.template if rule.clause else None),
+            ):
                 if template is None:
                     continue
                 source = self._template_source(rule, kind, template)
@@ -608,16 +846,24 @@ class Checker:
             return TemplateSource(template.text.value, self.path, template.text.first_line, kind)
         rel = template.text.value
         folder = self.out.folder.resolve()
-        target = (self.out.folder / rel)
+        target = self.out.folder / rel
         if Path(rel).is_absolute() or not _inside(target, folder):
-            self.error("template-outside-folder", f"'{rel}' is outside the policy's folder", template.span,
-                       "keep clause files in the policy's folder, e.g. clauses/NAME.md.j2")
+            self.error(
+                "template-outside-folder",
+                f"'{rel}' is outside the policy's folder",
+                template.span,
+                "keep clause files in the policy's folder, e.g. clauses/NAME.md.j2",
+            )
             return None
         try:
             src = read_source(target, display=str(Path(self.path).parent / rel))
         except SourceReadError as exc:
-            self.error("template-not-found" if "no such" in exc.message else "template-unreadable",
-                       f"cannot read '{rel}': {exc.message}", template.span, exc.hint)
+            self.error(
+                "template-not-found" if "no such" in exc.message else "template-unreadable",
+                f"cannot read '{rel}': {exc.message}",
+                template.span,
+                exc.hint,
+            )
             return None
         self.out.files[rel] = src.raw
         self._sources[src.path] = src
@@ -635,7 +881,9 @@ class Checker:
             for root in ("contract", "bid")
         }
         if isinstance(rule, n.Kpi):
-            roots["delivery"] = {k: units.expression_type(v.type) for k, v in self.out.fields("delivery").items()}
+            roots["delivery"] = {
+                k: units.expression_type(v.type) for k, v in self.out.fields("delivery").items()
+            }
         roots["rule"] = {"id": units.TEXT, "title": units.TEXT, "refs": units.list_of(units.TEXT)}
         return TemplateScope(names, roots)
 
@@ -652,9 +900,12 @@ class Checker:
             named += [(d.name, d.span, "field") for d in block]
         for name, span, what in named:
             if not _SNAKE.match(name):
-                self.warn("not-snake-case", f"{what} '{name}' is not snake_case", span,
-                          f"write it as '{_snake(name)}'")
-
+                self.warn(
+                    "not-snake-case",
+                    f"{what} '{name}' is not snake_case",
+                    span,
+                    f"write it as '{_snake(name)}'",
+                )
 
     _sources: dict[str, SourceFile] = {}  # noqa: RUF012 - replaced per instance in check()
 

@@ -27,8 +27,14 @@ class Env:
 
     __slots__ = ("bid", "contract", "delivery", "lets", "params", "social_value")
 
-    def __init__(self, contract: dict[str, Any], bid: dict[str, Any], params: dict[str, Any],
-                 social_value: Decimal = d.ZERO, delivery: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        contract: dict[str, Any],
+        bid: dict[str, Any],
+        params: dict[str, Any],
+        social_value: Decimal = d.ZERO,
+        delivery: dict[str, Any] | None = None,
+    ):
         self.contract = contract
         self.bid = bid
         self.params = params
@@ -40,7 +46,7 @@ class Env:
 Fn = Callable[[Env], Any]
 
 
-class MissingField(Exception):  # noqa: N818 - it is an outcome, not a failure of svrules
+class MissingField(Exception):
     """An optional field the bid does not state was needed."""
 
     def __init__(self, name: str):
@@ -79,7 +85,7 @@ class ExprCompiler:
         self.checked = checked
         self.lets = lets
 
-    def __call__(self, expr: n.Expr) -> Fn:  # noqa: PLR0911 - one branch per node
+    def __call__(self, expr: n.Expr) -> Fn:
         if isinstance(expr, n.Literal):
             value = expr.value
             return lambda env: value
@@ -145,7 +151,7 @@ class ExprCompiler:
                 return lambda env: whole(x(env).scaleb(2)).scaleb(-2)
             return lambda env: whole(x(env))
         if fn == "round":
-            x, places_fn = args
+            x = args[0]
             places = int(expr.args[1].value)  # type: ignore[union-attr, arg-type]
             if percent:
                 return lambda env: d.round_half_up(x(env).scaleb(2), places).scaleb(-2)
@@ -299,7 +305,10 @@ def _rule(checked: CheckedPolicy, rule: n.Rule) -> CompiledRule:
         compiled.scorer = Scorer(
             "rating",
             compiled.test,
-            [(b.test, compile_(b.threshold) if b.threshold is not None else None, b.result) for b in rule.rating.lines],  # type: ignore[misc]
+            [
+                (b.test, compile_(b.threshold) if b.threshold is not None else None, b.result)
+                for b in rule.rating.lines
+            ],  # type: ignore[misc]
         )
     return compiled
 

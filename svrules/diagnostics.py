@@ -61,8 +61,7 @@ class Diagnostic:
         out["hint"] = self.hint
         if self.related:
             out["related"] = [
-                {"line": r.span.line, "column": r.span.column, "caption": r.caption}
-                for r in self.related
+                {"line": r.span.line, "column": r.span.column, "caption": r.caption} for r in self.related
             ]
         return out
 

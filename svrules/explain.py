@@ -36,7 +36,13 @@ class Explainer:
 
     def __call__(self, result: RuleResult) -> tuple[str, list[dict[str, Any]]]:
         rule = self.rules[(result.kind, result.id)]
-        env, detail = result.detail if isinstance(result.detail, tuple) and len(result.detail) == 2 and isinstance(result.detail[0], Env) else (None, result.detail)
+        env, detail = (
+            result.detail
+            if isinstance(result.detail, tuple)
+            and len(result.detail) == 2
+            and isinstance(result.detail[0], Env)
+            else (None, result.detail)
+        )
         if env is None:
             env = Env(self.contract, {}, self.params)
         env = _with_lets(env, result.lets)
@@ -94,7 +100,9 @@ class Explainer:
 
     # ------------------------------------------------------------ reasons
 
-    def _reason(self, rule: CompiledRule, result: RuleResult, env: Env, detail: Any, trace: list[dict[str, Any]]) -> str:
+    def _reason(
+        self, rule: CompiledRule, result: RuleResult, env: Env, detail: Any, trace: list[dict[str, Any]]
+    ) -> str:
         values = self._values_text(rule, result, env)
         if isinstance(detail, tuple) and detail and detail[0] == "missing":
             then = "it is not met" if result.kind == "requirement" else "this criterion scores 0%"
@@ -102,10 +110,14 @@ class Explainer:
         if result.outcome == "error":
             return self._error_reason(rule, detail, values)
         if result.outcome == "not_applicable":
-            return f"does not apply to this {'bid' if _uses_bid(rule.rule.applies) else 'contract'}" + (f" ({values})" if values else "")
+            return f"does not apply to this {'bid' if _uses_bid(rule.rule.applies) else 'contract'}" + (
+                f" ({values})" if values else ""
+            )
         if result.outcome == "not_scored":
             return "not scored: the bid does not meet every requirement"
-        scale_descriptor = detail[2] if isinstance(detail, tuple) and detail and detail[0] == "scale" else None
+        scale_descriptor = (
+            detail[2] if isinstance(detail, tuple) and detail and detail[0] == "scale" else None
+        )
         if rule.explain is not None:
             text = render(rule.explain, self._template_context(rule, env))
             return f"{scale_descriptor} {text}" if scale_descriptor else text
@@ -133,8 +145,16 @@ class Explainer:
         truth = "true" if result.outcome == "met" else "false"
         if isinstance(test, n.Compare) and test.op not in ("in", "not in"):
             left, right = self._operand(test.left, rule, env), self._operand(test.right, rule, env)
-            return f"{values}: {left} {test.op} {right} is {truth}" if values else f"{left} {test.op} {right} is {truth}"
-        return f"{values}, so the requirement is {_OUTCOME_WORDS[result.outcome]}" if values else f"the requirement is {_OUTCOME_WORDS[result.outcome]}"
+            return (
+                f"{values}: {left} {test.op} {right} is {truth}"
+                if values
+                else f"{left} {test.op} {right} is {truth}"
+            )
+        return (
+            f"{values}, so the requirement is {_OUTCOME_WORDS[result.outcome]}"
+            if values
+            else f"the requirement is {_OUTCOME_WORDS[result.outcome]}"
+        )
 
     def _operand(self, expr: n.Expr, rule: CompiledRule, env: Env) -> str:
         try:
@@ -143,8 +163,12 @@ class Explainer:
             return "?"
         return self._show(value, self.checked.types.get(id(expr), ""))
 
-    def _criterion_reason(self, rule: CompiledRule, result: RuleResult, env: Env, detail: Any, values: str) -> str:
-        score_text = render_value(typed(result.score, units.PERCENT)) if result.score is not None else "no score"
+    def _criterion_reason(
+        self, rule: CompiledRule, result: RuleResult, env: Env, detail: Any, values: str
+    ) -> str:
+        score_text = (
+            render_value(typed(result.score, units.PERCENT)) if result.score is not None else "no score"
+        )
         value_type = self.checked.types.get(id(rule.rule.score.value), "")  # type: ignore[union-attr]
         kind = detail[0] if isinstance(detail, tuple) and detail else ""
         prefix = f"{values}: " if values else ""
@@ -161,13 +185,17 @@ class Explainer:
             return f"{prefix}{self._show(detail[1], value_type)} is {word} {threshold}, which scores {score_text}"
         if kind == "linear":
             _, value, low, high = detail
-            return (f"{prefix}{self._show(value, value_type)} on a straight line from {self._show(low, value_type)} (0%) "
-                    f"to {self._show(high, value_type)} (100%) scores {score_text}")
+            return (
+                f"{prefix}{self._show(value, value_type)} on a straight line from {self._show(low, value_type)} (0%) "
+                f"to {self._show(high, value_type)} (100%) scores {score_text}"
+            )
         if kind == "relative":
             value, best = detail[1], detail[-1]
             word = "lowest" if rule.scorer.kind == "lowest" else "best"  # type: ignore[union-attr]
-            return (f"{prefix}{self._show(value, value_type)} against the {word} compliant bid's "
-                    f"{self._show(best, value_type)} scores {score_text}")
+            return (
+                f"{prefix}{self._show(value, value_type)} against the {word} compliant bid's "
+                f"{self._show(best, value_type)} scores {score_text}"
+            )
         return f"{prefix}the score is {score_text}"
 
     def _error_reason(self, rule: CompiledRule, detail: Any, values: str) -> str:
@@ -194,7 +222,9 @@ class Explainer:
 def template_context(compiled: CompiledPolicy, rule: CompiledRule, env: Env | None) -> dict[str, Any]:
     """What a rule's templates see: parameters, lets, contract, bid (if any) and `rule`."""
     checked = compiled.checked
-    context: dict[str, Any] = {name: typed(value, checked.param_types[name]) for name, value in (env.params if env else {}).items()}
+    context: dict[str, Any] = {
+        name: typed(value, checked.param_types[name]) for name, value in (env.params if env else {}).items()
+    }
     r = rule.rule
     context["rule"] = {"id": r.name, "title": r.title, "refs": [t.value for t in r.refs]}
     if env is None:
@@ -205,7 +235,9 @@ def template_context(compiled: CompiledPolicy, rule: CompiledRule, env: Env | No
         values = getattr(env, root)
         if root == "bid" and not values and not fields:
             continue
-        context[root] = {k: typed(v, units.expression_type(fields[k].type)) for k, v in values.items() if k in fields}
+        context[root] = {
+            k: typed(v, units.expression_type(fields[k].type)) for k, v in values.items() if k in fields
+        }
     return context
 
 

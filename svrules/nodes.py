@@ -1,3 +1,4 @@
+# ruff: noqa: RUF009 - every node gets its own span field; `_span()` builds it
 """The typed AST of an SVR policy.
 
 Frozen dataclasses with domain names, built from the Lark tree by `builder` and read by

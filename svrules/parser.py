@@ -39,7 +39,7 @@ class SvrIndenter(Indenter):
     DEDENT_type = "_DEDENT"
     tab_len = 4
 
-    def handle_NL(self, token: Token) -> Iterator[Token]:  # noqa: N802 - Lark's hook name
+    def handle_NL(self, token: Token) -> Iterator[Token]:
         if self.paren_level > 0:
             return
         yield token
@@ -67,9 +67,7 @@ def grammar_text() -> str:
     packaged = resources.files("svrules") / "grammar" / "svrules.lark"
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parent.parent / "grammar" / "svrules.lark").read_text(
-        encoding="utf-8"
-    )
+    return (Path(__file__).resolve().parent.parent / "grammar" / "svrules.lark").read_text(encoding="utf-8")
 
 
 @cache
@@ -213,7 +211,9 @@ def _unexpected_character(source: SourceFile, exc: UnexpectedCharacters) -> Diag
             "unclosed-string",
             "this text is not closed",
             Span.point(source.path, exc.line, exc.column, 3 if triple else 1),
-            'close it with """ ' if triple else 'close it with " on the same line, or use """ for text over several lines',
+            'close it with """ '
+            if triple
+            else 'close it with " on the same line, or use """ for text over several lines',
         )
     if char == "£":
         return Diagnostic(
@@ -248,9 +248,7 @@ def _unexpected_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
         width = max(1, len(str(token))) if token.type not in ("_NL", "_INDENT", "_DEDENT") else 1
         span = Span.point(source.path, token.line, token.column, width)
     if token.type == "EQUAL" and "COMPARE" in expected:
-        return Diagnostic(
-            "single-equals", "'=' cannot compare two values", span, "write '==' to compare"
-        )
+        return Diagnostic("single-equals", "'=' cannot compare two values", span, "write '==' to compare")
     if token.type in ("COMPARE", "IN") and "COMPARE" not in expected and "IN" not in expected:
         return Diagnostic(
             "chained-comparison",
@@ -271,7 +269,12 @@ def _unexpected_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
         return Diagnostic(
             "unexpected-indent",
             "this line is indented more than the line before it",
-            Span.point(source.path, line, 1, max(1, len(source.line_text(line)) - len(source.line_text(line).lstrip()))),
+            Span.point(
+                source.path,
+                line,
+                1,
+                max(1, len(source.line_text(line)) - len(source.line_text(line).lstrip())),
+            ),
             "indent only the lines inside a block (after a line ending in ':')",
         )
     if token.type == "_NL" and "_INDENT" in expected:

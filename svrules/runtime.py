@@ -32,7 +32,7 @@ def today_in_uk() -> date:
 
         return datetime.now(ZoneInfo("Europe/London")).date()
     except Exception:  # no time zone database on this machine: UTC is at most an hour out
-        return datetime.utcnow().date()  # noqa: DTZ003
+        return datetime.utcnow().date()
 
 
 def resolve_as_of(compiled: CompiledPolicy, tender: Tender, as_of: date | None) -> date:
@@ -54,20 +54,32 @@ def resolve_params(compiled: CompiledPolicy, as_of: date) -> dict[str, Any]:
         if param.dated:
             first = param.dated[0][0]
             if as_of < first:
-                raise InputError([Diagnostic(
-                    "as-of-before-param",
-                    f"the as-of date {as_of.isoformat()} is before parameter '{param.param.name}' "
-                    f"takes effect (its first date is {first.isoformat()})",
-                    None,
-                    f"evaluate with --as-of {first.isoformat()} or later, or give the parameter an earlier value",
-                )])
+                raise InputError(
+                    [
+                        Diagnostic(
+                            "as-of-before-param",
+                            f"the as-of date {as_of.isoformat()} is before parameter '{param.param.name}' "
+                            f"takes effect (its first date is {first.isoformat()})",
+                            None,
+                            f"evaluate with --as-of {first.isoformat()} or later, or give the parameter an earlier value",
+                        )
+                    ]
+                )
             values[param.param.name] = next(v for start, v in reversed(param.dated) if start <= as_of)
         else:
             assert param.value is not None
             try:
                 values[param.param.name] = param.value(env)
             except _FAILURES as exc:
-                raise InputError([Diagnostic("param-error", f"parameter '{param.param.name}' cannot be computed: {exc}", param.param.span)]) from None
+                raise InputError(
+                    [
+                        Diagnostic(
+                            "param-error",
+                            f"parameter '{param.param.name}' cannot be computed: {exc}",
+                            param.param.span,
+                        )
+                    ]
+                ) from None
     return values
 
 
@@ -81,15 +93,23 @@ def evaluate(compiled: CompiledPolicy, tender: Tender, as_of: date | None = None
     day = resolve_as_of(compiled, tender, as_of)
     params = resolve_params(compiled, day)
     typed_params = {p.param.name: (params[p.param.name], p.type) for p in compiled.params}
-    contract_value = tender.contract.get("value") if isinstance(tender.contract.get("value"), Decimal) else None
-    result = TenderResult(policy_info(compiled), day, False, typed_params, [], tender.id, tender.title, contract_value)
+    contract_value = (
+        tender.contract.get("value") if isinstance(tender.contract.get("value"), Decimal) else None
+    )
+    result = TenderResult(
+        policy_info(compiled), day, False, typed_params, [], tender.id, tender.title, contract_value
+    )
     if not _policy_applies(compiled, tender.contract, params):
         return result
     result.applies = True
     explainer = Explainer(compiled, tender.contract, params)
     proxies = [(m, m.proxy(Env({}, {}, params))) for m in compiled.measures]
     for bid in tender.bids:
-        result.bids.append(_evaluate_bid(compiled, explainer, tender.contract, bid.bidder, bid.values, params, proxies, contract_value))
+        result.bids.append(
+            _evaluate_bid(
+                compiled, explainer, tender.contract, bid.bidder, bid.values, params, proxies, contract_value
+            )
+        )
     _score_relative(compiled, result.bids)
     _total_and_rank(result.bids)
     return result
@@ -103,11 +123,20 @@ def _policy_applies(compiled: CompiledPolicy, contract: dict[str, Any], params: 
     except MissingField:
         return False
     except _FAILURES as exc:
-        raise InputError([Diagnostic("applies-error", f"the policy's 'applies when' cannot be decided: {exc}",
-                                     compiled.policy.applies.span if compiled.policy.applies else None)]) from None
+        raise InputError(
+            [
+                Diagnostic(
+                    "applies-error",
+                    f"the policy's 'applies when' cannot be decided: {exc}",
+                    compiled.policy.applies.span if compiled.policy.applies else None,
+                )
+            ]
+        ) from None
 
 
-def _social_value(proxies: list[tuple[Any, Decimal]], bid: dict[str, Any], contract_value: Decimal | None) -> SocialValue:
+def _social_value(
+    proxies: list[tuple[Any, Decimal]], bid: dict[str, Any], contract_value: Decimal | None
+) -> SocialValue:
     measures = []
     total = d.ZERO
     for measure, proxy in proxies:
@@ -115,14 +144,23 @@ def _social_value(proxies: list[tuple[Any, Decimal]], bid: dict[str, Any], contr
         value = d.CONTEXT.multiply(quantity, proxy)
         total = d.CONTEXT.add(total, value)
         unit = measure.measure.unit.value if measure.measure.unit else None
-        measures.append(MeasureValue(measure.measure.name, measure.measure.title, unit, quantity, proxy, value))
+        measures.append(
+            MeasureValue(measure.measure.name, measure.measure.title, unit, quantity, proxy, value)
+        )
     ratio = d.CONTEXT.divide(total, contract_value) if contract_value else None
     return SocialValue(total, ratio, tuple(measures))
 
 
-def _evaluate_bid(compiled: CompiledPolicy, explainer: Explainer, contract: dict[str, Any], bidder: str,
-                  values: dict[str, Any], params: dict[str, Any], proxies: list[tuple[Any, Decimal]],
-                  contract_value: Decimal | None) -> BidResult:
+def _evaluate_bid(
+    compiled: CompiledPolicy,
+    explainer: Explainer,
+    contract: dict[str, Any],
+    bidder: str,
+    values: dict[str, Any],
+    params: dict[str, Any],
+    proxies: list[tuple[Any, Decimal]],
+    contract_value: Decimal | None,
+) -> BidResult:
     social = _social_value(proxies, values, contract_value)
     env = Env(contract, values, params, social.total)
     requirements = [_requirement(rule, env, explainer) for rule in compiled.requirements]
@@ -137,12 +175,29 @@ def _evaluate_bid(compiled: CompiledPolicy, explainer: Explainer, contract: dict
     return bid
 
 
-def _result(rule: CompiledRule, kind: str, outcome: str, lets: dict[str, Any], explainer: Explainer,
-            detail: Any = None, score: Decimal | None = None) -> RuleResult:
+def _result(
+    rule: CompiledRule,
+    kind: str,
+    outcome: str,
+    lets: dict[str, Any],
+    explainer: Explainer,
+    detail: Any = None,
+    score: Decimal | None = None,
+) -> RuleResult:
     r = rule.rule
     return RuleResult(
-        r.name, r.title, r.theme, kind, outcome, tuple(t.value for t in r.refs), lets, rule.let_types,
-        weight=rule.weight if kind == "criterion" else None, score=score, detail=detail, explainer=explainer,
+        r.name,
+        r.title,
+        r.theme,
+        kind,
+        outcome,
+        tuple(t.value for t in r.refs),
+        lets,
+        rule.let_types,
+        weight=rule.weight if kind == "criterion" else None,
+        score=score,
+        detail=detail,
+        explainer=explainer,
     )
 
 
@@ -218,7 +273,9 @@ def _score(rule: CompiledRule, env: Env) -> tuple[Decimal | None, tuple[Any, ...
         return score, ("expr", value)
     if s.kind == "bands":
         for index, (test, threshold, band_score) in enumerate(s.bands):
-            if test == "otherwise" or (value >= threshold(env) if test == "at_least" else value <= threshold(env)):  # type: ignore[misc]
+            if test == "otherwise" or (
+                value >= threshold(env) if test == "at_least" else value <= threshold(env)
+            ):  # type: ignore[misc]
                 return band_score, ("band", value, index)
         return d.ZERO, ("band", value, None)
     if s.kind == "linear":

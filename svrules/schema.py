@@ -21,19 +21,28 @@ def field_schema(decl: FieldDecl) -> dict[str, Any]:
     out: dict[str, Any]
     if decl.type == "money":
         amount = {"oneOf": [{"type": "number"}, {"type": "string", "pattern": _NUMBER_STRING}]}
-        out = {"oneOf": [*amount["oneOf"], {
-            "type": "object",
-            "properties": {"amount": amount, "currency": {"const": "GBP"}},
-            "required": ["amount"],
-            "additionalProperties": False,
-        }]}
+        out = {
+            "oneOf": [
+                *amount["oneOf"],
+                {
+                    "type": "object",
+                    "properties": {"amount": amount, "currency": {"const": "GBP"}},
+                    "required": ["amount"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
     elif decl.type == "number":
         out = {"type": "number"}
     elif decl.type == "count":
         out = {"type": "integer", "minimum": 0}
     elif decl.type == "percent":
-        out = {"oneOf": [{"type": "number", "minimum": 0, "maximum": 100},
-                         {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?%$"}]}
+        out = {
+            "oneOf": [
+                {"type": "number", "minimum": 0, "maximum": 100},
+                {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?%$"},
+            ]
+        }
     elif decl.type == "yes/no":
         out = {"type": "boolean"}
     elif decl.type == "date":
@@ -43,16 +52,24 @@ def field_schema(decl: FieldDecl) -> dict[str, Any]:
         if decl.one_of is not None:
             out["enum"] = [item.value for item in decl.one_of.items]  # type: ignore[union-attr]
     if decl.low is not None and decl.high is not None and decl.type in ("number", "count", "money"):
-        low, high = (json_value(b.value, "money" if decl.type == "money" else "number") for b in (decl.low, decl.high))  # type: ignore[union-attr]
+        low, high = (
+            json_value(b.value, "money" if decl.type == "money" else "number") for b in (decl.low, decl.high)
+        )  # type: ignore[union-attr]
         out["x-svrules-range"] = [low, high]
         if decl.type in ("number", "count"):
-            out |= {"minimum": float(low) if "." in low else int(low), "maximum": float(high) if "." in high else int(high)}
+            out |= {
+                "minimum": float(low) if "." in low else int(low),
+                "maximum": float(high) if "." in high else int(high),
+            }
     if decl.low is not None and decl.high is not None and decl.type == "percent":
         out["x-svrules-range"] = [decl.low.text, decl.high.text]  # type: ignore[union-attr]
     if decl.description:
         out["description"] = decl.description
     if decl.optional:
-        out = {"anyOf": [out, {"type": "null"}], **({"description": decl.description} if decl.description else {})}
+        out = {
+            "anyOf": [out, {"type": "null"}],
+            **({"description": decl.description} if decl.description else {}),
+        }
     return out
 
 
@@ -66,7 +83,16 @@ def _record(fields: dict[str, FieldDecl], extra: dict[str, Any] | None = None) -
 def tender_schema(checked: CheckedPolicy) -> dict[str, Any]:
     """The JSON Schema of a tender file for this policy."""
     p = checked.policy
-    bid = _record(checked.fields("bid"), {"bidder": {"type": "string", "minLength": 1, "description": "The bidder's name, unique in the tender"}})
+    bid = _record(
+        checked.fields("bid"),
+        {
+            "bidder": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The bidder's name, unique in the tender",
+            }
+        },
+    )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"urn:svrules:{p.name}:{p.version or ''}:tender",

@@ -107,9 +107,7 @@ def environment() -> SandboxedEnvironment:
     kept = {name: env.filters[name] for name in _SAFE_JINJA_FILTERS}
     env.filters.clear()
     env.filters.update(kept)
-    env.filters.update(
-        money=_money_filter, number=_number_filter, percent=_percent_filter, date=_date_filter
-    )
+    env.filters.update(money=_money_filter, number=_number_filter, percent=_percent_filter, date=_date_filter)
     return env
 
 
@@ -152,8 +150,9 @@ class _TemplateChecker:
         self.scope = scope
         self.problems: list[TemplateProblem] = []
 
-    def problem(self, code: str, message: str, node: nodes.Node, hint: str | None = None,
-                needle: str | None = None) -> None:
+    def problem(
+        self, code: str, message: str, node: nodes.Node, hint: str | None = None, needle: str | None = None
+    ) -> None:
         self.problems.append(TemplateProblem(code, message, getattr(node, "lineno", 1) or 1, hint, needle))
 
     def visit(self, node: nodes.Node, local: frozenset[str]) -> frozenset[str]:
@@ -175,15 +174,21 @@ class _TemplateChecker:
                 "write the text in this template or in the rule's clause file",
             )
             return local
-        if isinstance(node, nodes.Test) and node.name in ("defined", "undefined"):
-            if isinstance(node.node, nodes.Name):
-                return local
+        if (
+            isinstance(node, nodes.Test)
+            and node.name in ("defined", "undefined")
+            and isinstance(node.node, nodes.Name)
+        ):
+            return local  # `bid is defined` guards a clause rendered without a bid
         if isinstance(node, nodes.Name) and node.ctx == "load":
             self._name(node, local)
             return local
-        if isinstance(node, nodes.Getattr | nodes.Getitem) and isinstance(node.node, nodes.Name):
-            if self._field(node, local):
-                return local
+        if (
+            isinstance(node, nodes.Getattr | nodes.Getitem)
+            and isinstance(node.node, nodes.Name)
+            and self._field(node, local)
+        ):
+            return local
         if isinstance(node, nodes.Filter):
             self._filter(node, local)
         self._visit_body(list(node.iter_child_nodes()), local)
@@ -203,7 +208,8 @@ class _TemplateChecker:
             "template-unknown-name",
             f"unknown name '{node.name}' in template",
             node,
-            did_you_mean(node.name, known) or "templates see contract, bid, rule, the parameters and the rule's lets",
+            did_you_mean(node.name, known)
+            or "templates see contract, bid, rule, the parameters and the rule's lets",
             node.name,
         )
 
@@ -235,7 +241,8 @@ class _TemplateChecker:
                 "template-unknown-filter",
                 f"unknown filter '{node.name}'",
                 node,
-                did_you_mean(node.name, environment().filters) or "filters are money, number, percent and date",
+                did_you_mean(node.name, environment().filters)
+                or "filters are money, number, percent and date",
                 node.name,
             )
             return
@@ -252,9 +259,12 @@ class _TemplateChecker:
     def _type_of(self, node: nodes.Node, local: frozenset[str]) -> str | None:
         if isinstance(node, nodes.Name) and node.name not in local:
             return self.scope.names.get(node.name)
-        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
-            if node.node.name not in local:
-                return self.scope.roots.get(node.node.name, {}).get(node.attr)
+        if (
+            isinstance(node, nodes.Getattr)
+            and isinstance(node.node, nodes.Name)
+            and node.node.name not in local
+        ):
+            return self.scope.roots.get(node.node.name, {}).get(node.attr)
         return None
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +81,14 @@ def parse_json(source: SourceFile) -> Any:
     except json.JSONDecodeError as exc:
         span = Span.point(source.path, exc.lineno, exc.colno)
         raise InputError(
-            [Diagnostic("bad-json", f"not valid JSON: {exc.msg.lower()}", span, "check the file with a JSON validator")],
+            [
+                Diagnostic(
+                    "bad-json",
+                    f"not valid JSON: {exc.msg.lower()}",
+                    span,
+                    "check the file with a JSON validator",
+                )
+            ],
             {source.path: source},
         ) from None
 
@@ -91,7 +98,9 @@ def read_tender_file(path: Path | str) -> tuple[SourceFile, Any]:
     try:
         source = read_source(path)
     except SourceReadError as exc:
-        raise InputError([Diagnostic("unreadable-file", exc.message, None, exc.hint, path=exc.path)]) from None
+        raise InputError(
+            [Diagnostic("unreadable-file", exc.message, None, exc.hint, path=exc.path)]
+        ) from None
     return source, parse_json(source)
 
 
@@ -107,7 +116,9 @@ def tender_from_text(text: str | bytes, path: str = "<tender>") -> tuple[SourceF
 class TenderValidator:
     """Checks one tender object against the policy's `contract:` and `bid:` declarations."""
 
-    def __init__(self, contract_fields: Mapping[str, n.FieldDecl], bid_fields: Mapping[str, n.FieldDecl], path: str):
+    def __init__(
+        self, contract_fields: Mapping[str, n.FieldDecl], bid_fields: Mapping[str, n.FieldDecl], path: str
+    ):
         self.contract_fields = contract_fields
         self.bid_fields = bid_fields
         self.path = path
@@ -118,14 +129,20 @@ class TenderValidator:
 
     def validate(self, data: Any) -> Tender:
         if not isinstance(data, dict):
-            self.problem("the file", "a tender is a JSON object with 'contract' and 'bids'", code="bad-tender")
+            self.problem(
+                "the file", "a tender is a JSON object with 'contract' and 'bids'", code="bad-tender"
+            )
             raise InputError(self.problems)
         self._repeated(data, "the tender")
         for key in data:
             if key not in TOP_LEVEL_KEYS:
-                self.problem("the tender", f"unknown key '{key}'",
-                             did_you_mean(key, TOP_LEVEL_KEYS) or "a tender holds contract, bids, and optionally id and title",
-                             "unknown-key")
+                self.problem(
+                    "the tender",
+                    f"unknown key '{key}'",
+                    did_you_mean(key, TOP_LEVEL_KEYS)
+                    or "a tender holds contract, bids, and optionally id and title",
+                    "unknown-key",
+                )
         for key in ("id", "title"):
             if key in data and not isinstance(data[key], str):
                 self.problem("the tender", f"'{key}' must be a string", code="wrong-type")
@@ -137,7 +154,12 @@ class TenderValidator:
 
     def _bids(self, raw: Any) -> list[Bid]:
         if raw is None:
-            self.problem("the tender", "'bids' is missing", "add \"bids\": [ ... ] with at least one bid", "missing-field")
+            self.problem(
+                "the tender",
+                "'bids' is missing",
+                'add "bids": [ ... ] with at least one bid',
+                "missing-field",
+            )
             return []
         if not isinstance(raw, list) or not raw:
             self.problem("the tender", "'bids' must be a list of at least one bid", code="bad-tender")
@@ -150,14 +172,20 @@ class TenderValidator:
                 continue
             bidder = item.get("bidder")
             if not isinstance(bidder, str) or not bidder.strip():
-                self.problem(f"bid {index}", "'bidder' must be a non-empty string naming the bidder", code="bad-bidder")
+                self.problem(
+                    f"bid {index}", "'bidder' must be a non-empty string naming the bidder", code="bad-bidder"
+                )
                 where = f"bid {index}"
                 bidder = f"bid {index}"
             else:
                 where = f"bid '{bidder}'"
                 if bidder in seen:
-                    self.problem(where, f"bidder '{bidder}' appears more than once",
-                                 "each bid needs its own bidder name", "duplicate-bidder")
+                    self.problem(
+                        where,
+                        f"bidder '{bidder}' appears more than once",
+                        "each bid needs its own bidder name",
+                        "duplicate-bidder",
+                    )
                 seen.add(bidder)
             rest = {k: v for k, v in item.items() if k != "bidder"}
             if isinstance(item, _Pairs) and item.repeated:
@@ -172,7 +200,7 @@ class TenderValidator:
 
     def _record(self, raw: Any, fields: Mapping[str, n.FieldDecl], root: str, where: str) -> dict[str, Any]:
         if raw is None and root == "contract":
-            self.problem("the tender", "'contract' is missing", "add \"contract\": { ... }", "missing-field")
+            self.problem("the tender", "'contract' is missing", 'add "contract": { ... }', "missing-field")
             return {}
         if not isinstance(raw, dict):
             self.problem(where, f"the {root} must be a JSON object", code="bad-tender")
@@ -184,13 +212,18 @@ class TenderValidator:
             decl = fields.get(key)
             at = f"{where}, field '{key}'"
             if decl is None:
-                self.problem(where, f"unknown field '{key}'",
-                             did_you_mean(key, fields) or f"the policy declares: {', '.join(fields) or 'no fields'}",
-                             "unknown-field")
+                self.problem(
+                    where,
+                    f"unknown field '{key}'",
+                    did_you_mean(key, fields) or f"the policy declares: {', '.join(fields) or 'no fields'}",
+                    "unknown-field",
+                )
                 continue
             if value is None:
                 if not decl.optional:
-                    self.problem(at, "null for a required field", f"give a {decl.type} value", "missing-field")
+                    self.problem(
+                        at, "null for a required field", f"give a {decl.type} value", "missing-field"
+                    )
                 continue
             converted = convert(value, decl)
             if isinstance(converted, Problem):
@@ -199,9 +232,13 @@ class TenderValidator:
                 values[key] = converted
         for name, decl in fields.items():
             if name not in raw and not decl.optional:
-                self.problem(where, f"required field '{name}' is missing",
-                             f"add \"{name}\": a {decl.type} value" + (f" ({decl.description})" if decl.description else ""),
-                             "missing-field")
+                self.problem(
+                    where,
+                    f"required field '{name}' is missing",
+                    f'add "{name}": a {decl.type} value'
+                    + (f" ({decl.description})" if decl.description else ""),
+                    "missing-field",
+                )
         return values
 
 
@@ -226,9 +263,17 @@ def _exact(value: Decimal) -> Decimal | Problem:
     if not value.is_finite():
         return Problem(f"{value} is not a number", code="bad-number")
     if abs(value) >= _LIMIT:
-        return Problem(f"{_show(value)} is too large (10^15 or more)", "amounts must be below 1,000,000,000,000,000", "bad-number")
+        return Problem(
+            f"{_show(value)} is too large (10^15 or more)",
+            "amounts must be below 1,000,000,000,000,000",
+            "bad-number",
+        )
     if len(value.as_tuple().digits) > 28:
-        return Problem(f"{_show(value)} has more than 28 significant digits", "write fewer digits; values are never rounded", "bad-number")
+        return Problem(
+            f"{_show(value)} has more than 28 significant digits",
+            "write fewer digits; values are never rounded",
+            "bad-number",
+        )
     return value
 
 
@@ -253,14 +298,22 @@ def _money(value: Any, decl: n.FieldDecl) -> Decimal | Problem:
         currency = value.get("currency", "GBP")
         extra = set(value) - {"amount", "currency"}
         if extra or "amount" not in value:
-            return Problem("an amount object holds 'amount' and optionally 'currency'", 'write {"amount": 1500000, "currency": "GBP"}')
+            return Problem(
+                "an amount object holds 'amount' and optionally 'currency'",
+                'write {"amount": 1500000, "currency": "GBP"}',
+            )
         if currency != "GBP":
-            return Problem(f"amounts must be in pounds sterling (GBP), not {_show(currency)}",
-                           "convert the amount to GBP before evaluation", "wrong-currency")
+            return Problem(
+                f"amounts must be in pounds sterling (GBP), not {_show(currency)}",
+                "convert the amount to GBP before evaluation",
+                "wrong-currency",
+            )
         value = value["amount"]
     if isinstance(value, str):
         if not _MONEY_STRING.match(value):
-            return Problem(f"{_show(value)} is not an amount", "write digits only, e.g. \"5400000.00\" (no £, no commas)")
+            return Problem(
+                f"{_show(value)} is not an amount", 'write digits only, e.g. "5400000.00" (no £, no commas)'
+            )
         return _exact(Decimal(value))
     return _number(value)
 
@@ -282,14 +335,20 @@ def _percent(value: Any, decl: n.FieldDecl) -> Decimal | Problem:
     if isinstance(value, str):
         match = _PERCENT_STRING.match(value)
         if not match:
-            return Problem(f"{_show(value)} is not a percent", 'write a number from 0 to 100, or a string like "25%"')
+            return Problem(
+                f"{_show(value)} is not a percent", 'write a number from 0 to 100, or a string like "25%"'
+            )
         number: Decimal | Problem = _exact(Decimal(match[1]))
     else:
         number = _number(value)
     if isinstance(number, Problem):
         return number
     if not 0 <= number <= 100:
-        return Problem(f"{_show(value)} is not a percent from 0 to 100", "percents are written 0 to 100 (25 or \"25%\")", "out-of-range")
+        return Problem(
+            f"{_show(value)} is not a percent from 0 to 100",
+            'percents are written 0 to 100 (25 or "25%")',
+            "out-of-range",
+        )
     return number.scaleb(-2)
 
 
@@ -305,14 +364,17 @@ def _text(value: Any, decl: n.FieldDecl) -> str | Problem:
     if decl.one_of is not None:
         options = [item.value for item in decl.one_of.items]  # type: ignore[union-attr]
         if value not in options:
-            return Problem(f"{_show(value)} is not one of {', '.join(json.dumps(o) for o in options)}",
-                           did_you_mean(value, options), "not-one-of")  # type: ignore[arg-type]
+            return Problem(
+                f"{_show(value)} is not one of {', '.join(json.dumps(o) for o in options)}",
+                did_you_mean(value, options),
+                "not-one-of",
+            )  # type: ignore[arg-type]
     return value
 
 
 def _date(value: Any, decl: n.FieldDecl) -> date | Problem:
     if not isinstance(value, str) or not _DATE_STRING.match(value):
-        return Problem(f"expected a date \"YYYY-MM-DD\", got {_show(value)}")
+        return Problem(f'expected a date "YYYY-MM-DD", got {_show(value)}')
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -330,15 +392,23 @@ def _in_range(value: Any, decl: n.FieldDecl) -> Any:
         return value
     low, high = decl.low.value, decl.high.value  # type: ignore[union-attr]
     if not low <= value <= high:
-        return Problem(f"{_show(value)} is outside the declared range", f"expected from {decl.low.text} to {decl.high.text}", "out-of-range")  # type: ignore[union-attr]
+        return Problem(
+            f"{_show(value)} is outside the declared range",
+            f"expected from {decl.low.text} to {decl.high.text}",
+            "out-of-range",
+        )  # type: ignore[union-attr]
     return value
 
 
 def parse_as_of(text: str) -> date:
     """An `--as-of` date, exactly YYYY-MM-DD."""
     if not _DATE_STRING.match(text):
-        raise InputError([Diagnostic("bad-as-of", f"'{text}' is not a date", None, "write --as-of YYYY-MM-DD")])
+        raise InputError(
+            [Diagnostic("bad-as-of", f"'{text}' is not a date", None, "write --as-of YYYY-MM-DD")]
+        )
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InputError([Diagnostic("bad-as-of", f"'{text}' is not a real day", None, "write --as-of YYYY-MM-DD")]) from None
+        raise InputError(
+            [Diagnostic("bad-as-of", f"'{text}' is not a real day", None, "write --as-of YYYY-MM-DD")]
+        ) from None

@@ -62,7 +62,7 @@ def a(t: str) -> str:
 def arithmetic_error(op: str, left: str, right: str) -> str:
     if op in "+-":
         verb = _VERBS[op]
-        joiner = "and" if op == "+" else "from" 
+        joiner = "and" if op == "+" else "from"
         if op == "-":
             return f"cannot subtract {a(right)} from {a(left)}"
         return f"cannot {verb} {a(left)} {joiner} {a(right)}"
@@ -94,7 +94,9 @@ def function_result(name: str, args: list[str]) -> tuple[str | None, str | None]
         if len(args) < 2:
             return None, f"{name}() takes two or more values"
         if len(set(args)) != 1:
-            return None, f"{name}() needs values of one type, not " + " and ".join(sorted({a(t) for t in args}))
+            return None, f"{name}() needs values of one type, not " + " and ".join(
+                sorted({a(t) for t in args})
+            )
         return _numeric(name, args[0])
     if name == "clamp":
         if len(args) != 3:

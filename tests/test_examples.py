@@ -40,7 +40,11 @@ def _evaluate(case: Path) -> tuple[dict[str, Any], dict[str, Any], Any]:
 
 def test_every_example_has_cases() -> None:
     assert len(TENDER_CASES) >= 5
-    assert {p.parent.parent.name for p in TENDER_CASES} == {"example-borough", "northfield-nhs", "midshire-highways"}
+    assert {p.parent.parent.name for p in TENDER_CASES} == {
+        "example-borough",
+        "northfield-nhs",
+        "midshire-highways",
+    }
 
 
 @pytest.mark.parametrize("case", TENDER_CASES, ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
@@ -91,7 +95,9 @@ def _compare_bid(bidder: str, got: dict[str, Any], want: dict[str, Any]) -> None
     if "social_value" in want:
         sv = want["social_value"]
         assert _same_decimal(got["social_value"]["total"], sv["total"]), bidder
-        assert _same_decimal(got["social_value"]["ratio_to_contract_value"], sv["ratio_to_contract_value"]), bidder
+        assert _same_decimal(got["social_value"]["ratio_to_contract_value"], sv["ratio_to_contract_value"]), (
+            bidder
+        )
         measures = {m["id"]: m["value"] for m in got["social_value"]["measures"]}
         for key, value in sv.items():
             if key not in ("total", "ratio_to_contract_value"):
@@ -102,6 +108,8 @@ def test_bundled_examples_match_the_spec() -> None:
     """The bundled copy must not drift from the spec's examples when they are at hand."""
     if not SHARED_EXAMPLES.is_dir():
         pytest.skip("the spec's examples are not beside this checkout")
-    shared = {p.relative_to(SHARED_EXAMPLES): p.read_bytes() for p in SHARED_EXAMPLES.rglob("*") if p.is_file()}
+    shared = {
+        p.relative_to(SHARED_EXAMPLES): p.read_bytes() for p in SHARED_EXAMPLES.rglob("*") if p.is_file()
+    }
     bundled = {p.relative_to(EXAMPLES): p.read_bytes() for p in EXAMPLES.rglob("*") if p.is_file()}
     assert shared == bundled
