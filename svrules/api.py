@@ -33,7 +33,7 @@ def check_source(source: SourceFile, folder: Path) -> tuple[CheckedPolicy | None
     try:
         tree = parse(source)
     except ParseFailed as failed:
-        return None, failed.diagnostics
+        return None, sorted(failed.diagnostics, key=_place)
     policy, built = build(tree, source.path)
     checked = check(policy, source, folder)
     diagnostics = sorted(built + checked.diagnostics, key=_place)

@@ -92,18 +92,64 @@ class ParseFailed(Exception):
         self.diagnostics = diagnostics
 
 
+MAX_SYNTAX_ERRORS = 25
+
+
 def parse(source: SourceFile) -> Tree:
-    """Parse a policy's text, or raise `ParseFailed` with the diagnostics."""
+    """Parse a policy's text, or raise `ParseFailed` with every syntax error found.
+
+    After a syntax error the offending line (and, for a block header, its block) is
+    blanked out and the text parsed again, so one run reports the independent syntax
+    errors of a file rather than only the first.
+    """
     tabs = _tab_indents(source)
     if tabs:
         raise ParseFailed(tabs)
-    text = source.text if source.text.endswith("\n") else source.text + "\n"
-    try:
-        return lark_parser().parse(text)
-    except _BadDedent as exc:
-        raise ParseFailed([_bad_dedent(source, exc)]) from None
-    except UnexpectedInput as exc:
-        raise ParseFailed([_translate(source, exc)]) from None
+    lines = source.text.split("\n")
+    found: list[Diagnostic] = []
+    while len(found) < MAX_SYNTAX_ERRORS:
+        try:
+            tree = lark_parser().parse("\n".join(lines) + "\n")
+        except _BadDedent as exc:
+            diag = _bad_dedent(source, exc)
+        except UnexpectedInput as exc:
+            diag = _translate(source, exc)
+        else:
+            if found:
+                raise ParseFailed(found)
+            return tree
+        if any(d.span == diag.span and d.code == diag.code for d in found):
+            break
+        found.append(diag)
+        if diag.code == "unexpected-end" or not _blank_from(lines, diag):
+            break
+    raise ParseFailed(found)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _blank_from(lines: list[str], diag: Diagnostic) -> bool:
+    """Blank the statement a syntax error is in: its enclosing block below the policy
+    header (a whole rule, say), or the line and the block it opens. False if nothing changed.
+    """
+    assert diag.span is not None
+    start = diag.span.line - 1
+    if start >= len(lines) or not lines[start].strip():
+        return False
+    header = start - 1
+    while header >= 0 and (not lines[header].strip() or _indent(lines[header]) >= _indent(lines[start])):
+        header -= 1
+    if header >= 0 and _indent(lines[header]) > 0 and diag.code != "bad-dedent":
+        start = header
+    indent = _indent(lines[start])
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) > indent):
+        end += 1
+    for i in range(start, end):
+        lines[i] = ""
+    return True
 
 
 def _tab_indents(source: SourceFile) -> list[Diagnostic]:
