@@ -173,6 +173,9 @@ def schema(
     _write(output, json.dumps(compiled.tender_schema(), indent=2, ensure_ascii=False) + "\n")
 
 
+# Command groups that live in their own modules register here, one line each.
+
+
 def main() -> None:
     """Entry point: run the app, turning every failure into a message and an exit code."""
     try:

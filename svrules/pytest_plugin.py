@@ -1,0 +1,4 @@
+"""pytest plugin: collects policy test files (`policies/<name>/tests/*.yaml`).
+
+Registered under the entry point `pytest11: svrules`.
+"""
