@@ -151,23 +151,92 @@ class SocialValue:
         }
 
 
-@dataclass(eq=False)
 class BidResult:
-    """Everything decided about one bid."""
+    """Everything decided about one bid.
 
-    bidder: str
-    compliant: bool
-    requirements: list[RuleResult]
-    criteria: list[RuleResult]
-    social_value: SocialValue
-    total_score: Decimal | None = None
-    available_weight: Decimal | None = None
-    rank: int | None = None
+    Outcomes are kept compactly while bids are evaluated; `requirements`, `criteria` and
+    `social_value` become full result objects the first time they are read.
+    """
+
+    __slots__ = (
+        "_criteria",
+        "_env",
+        "_materializer",
+        "_quantities",
+        "_raw_criteria",
+        "_raw_requirements",
+        "_requirements",
+        "_social_value",
+        "available_weight",
+        "bidder",
+        "compliant",
+        "rank",
+        "total_score",
+    )
+
+    def __init__(
+        self,
+        bidder: str,
+        compliant: bool,
+        materializer: Any,
+        env: Any,
+        raw_requirements: list[Any],
+        raw_criteria: list[Any],
+        quantities: list[Decimal],
+    ):
+        self.bidder = bidder
+        self.compliant = compliant
+        self.total_score: Decimal | None = None
+        self.available_weight: Decimal | None = None
+        self.rank: int | None = None
+        self._materializer = materializer
+        self._env = env
+        self._raw_requirements = raw_requirements
+        self._raw_criteria = raw_criteria
+        self._quantities = quantities
+        self._requirements: list[RuleResult] | None = None
+        self._criteria: list[RuleResult] | None = None
+        self._social_value: SocialValue | None = None
+
+    def __repr__(self) -> str:
+        return f"BidResult(bidder={self.bidder!r}, compliant={self.compliant}, total_score={self.total_score}, rank={self.rank})"
+
+    @property
+    def requirements(self) -> list[RuleResult]:
+        """Each requirement's outcome, reason and trace, in policy order."""
+        if self._requirements is None:
+            self._requirements = self._materializer.requirements(self)
+        return self._requirements
+
+    @property
+    def criteria(self) -> list[RuleResult]:
+        """Each criterion's outcome, score, points, reason and trace, in policy order."""
+        if self._criteria is None:
+            self._criteria = self._materializer.criteria(self)
+        return self._criteria
+
+    @property
+    def social_value(self) -> SocialValue:
+        """The bid's monetised social value."""
+        if self._social_value is None:
+            self._social_value = self._materializer.social_value(self)
+        return self._social_value
+
+    @property
+    def failed_requirements(self) -> list[str]:
+        """Ids of the applicable requirements the bid did not meet (or that are in error)."""
+        rules = self._materializer.compiled.requirements
+        return [
+            rule.id
+            for rule, raw in zip(rules, self._raw_requirements, strict=True)
+            if raw[0] in ("not_met", "error")
+        ]
 
     @property
     def needs_attention(self) -> list[str]:
         """Criteria in `error`, which leave the bid without a total or a rank."""
-        return [c.id for c in self.criteria if c.outcome == "error"]
+        rules = self._materializer.compiled.criteria
+        return [rule.id for rule, raw in zip(rules, self._raw_criteria, strict=True) if raw[0] == "error"]
 
     def requirement(self, rule_id: str) -> RuleResult:
         return next(r for r in self.requirements if r.id == rule_id)

@@ -104,14 +104,13 @@ def evaluate(compiled: CompiledPolicy, tender: Tender, as_of: date | None = None
     result.applies = True
     explainer = Explainer(compiled, tender.contract, params)
     proxies = [(m, m.proxy(Env({}, {}, params))) for m in compiled.measures]
-    for bid in tender.bids:
-        result.bids.append(
-            _evaluate_bid(
-                compiled, explainer, tender.contract, bid.bidder, bid.values, params, proxies, contract_value
-            )
-        )
+    materializer = _Materializer(compiled, explainer, proxies, contract_value)
+    result.bids = [
+        _evaluate_bid(compiled, materializer, tender.contract, bid.bidder, bid.values, params, proxies)
+        for bid in tender.bids
+    ]
     _score_relative(compiled, result.bids)
-    _total_and_rank(result.bids)
+    _total_and_rank(compiled, result.bids)
     return result
 
 
@@ -134,82 +133,133 @@ def _policy_applies(compiled: CompiledPolicy, contract: dict[str, Any], params: 
         ) from None
 
 
-def _social_value(
-    proxies: list[tuple[Any, Decimal]], bid: dict[str, Any], contract_value: Decimal | None
-) -> SocialValue:
-    measures = []
+def _measure_quantities(
+    proxies: list[tuple[Any, Decimal]], bid: dict[str, Any]
+) -> tuple[Decimal, list[Decimal]]:
+    """The bid's social value total and each measure's quantity (0 when not stated)."""
     total = d.ZERO
+    quantities = []
     for measure, proxy in proxies:
         quantity = bid.get(measure.measure.name, d.ZERO)
+        total = d.CONTEXT.add(total, d.CONTEXT.multiply(quantity, proxy))
+        quantities.append(quantity)
+    return total, quantities
+
+
+def social_value(
+    proxies: list[tuple[Any, Decimal]],
+    quantities: list[Decimal],
+    total: Decimal,
+    contract_value: Decimal | None,
+) -> SocialValue:
+    """The reported form of a bid's social value: per measure, total, ratio to the contract value."""
+    measures = []
+    for (measure, proxy), quantity in zip(proxies, quantities, strict=True):
+        m = measure.measure
         value = d.CONTEXT.multiply(quantity, proxy)
-        total = d.CONTEXT.add(total, value)
-        unit = measure.measure.unit.value if measure.measure.unit else None
         measures.append(
-            MeasureValue(measure.measure.name, measure.measure.title, unit, quantity, proxy, value)
+            MeasureValue(m.name, m.title, m.unit.value if m.unit else None, quantity, proxy, value)
         )
     ratio = d.CONTEXT.divide(total, contract_value) if contract_value else None
     return SocialValue(total, ratio, tuple(measures))
 
 
+class _Materializer:
+    """Turns a bid's compact outcomes into `RuleResult`s and its `SocialValue`, on first access.
+
+    Evaluating keeps per rule only a tuple (requirements) or a short list (criteria), so
+    bulk evaluation does not build objects nobody reads.
+    """
+
+    def __init__(
+        self,
+        compiled: CompiledPolicy,
+        explainer: Explainer,
+        proxies: list[tuple[Any, Decimal]],
+        contract_value: Decimal | None,
+    ):
+        self.compiled = compiled
+        self.explainer = explainer
+        self.proxies = proxies
+        self.contract_value = contract_value
+        self.refs = {
+            id(r): tuple(t.value for t in r.rule.refs) for r in (*compiled.requirements, *compiled.criteria)
+        }
+
+    def requirements(self, bid: BidResult) -> list[RuleResult]:
+        env = bid._env
+        return [
+            self._result(rule, "requirement", outcome, lets, (env, detail))
+            for rule, (outcome, lets, detail) in zip(
+                self.compiled.requirements, bid._raw_requirements, strict=True
+            )
+        ]
+
+    def criteria(self, bid: BidResult) -> list[RuleResult]:
+        env = bid._env
+        out = []
+        for rule, (outcome, score, points, lets, detail) in zip(
+            self.compiled.criteria, bid._raw_criteria, strict=True
+        ):
+            result = self._result(rule, "criterion", outcome, lets, (env, detail))
+            result.weight, result.score, result.points = rule.weight, score, points
+            out.append(result)
+        return out
+
+    def social_value(self, bid: BidResult) -> SocialValue:
+        return social_value(self.proxies, bid._quantities, bid._env.social_value, self.contract_value)
+
+    def _result(
+        self, rule: CompiledRule, kind: str, outcome: str, lets: dict[str, Any], detail: Any
+    ) -> RuleResult:
+        r = rule.rule
+        return RuleResult(
+            r.name,
+            r.title,
+            r.theme,
+            kind,
+            outcome,
+            self.refs[id(rule)],
+            lets,
+            rule.let_types,
+            detail=detail,
+            explainer=self.explainer,
+        )
+
+
 def _evaluate_bid(
     compiled: CompiledPolicy,
-    explainer: Explainer,
+    materializer: _Materializer,
     contract: dict[str, Any],
     bidder: str,
     values: dict[str, Any],
     params: dict[str, Any],
     proxies: list[tuple[Any, Decimal]],
-    contract_value: Decimal | None,
 ) -> BidResult:
-    social = _social_value(proxies, values, contract_value)
-    env = Env(contract, values, params, social.total)
-    requirements = [_requirement(rule, env, explainer) for rule in compiled.requirements]
-    compliant = all(r.outcome in (MET, NOT_APPLICABLE) for r in requirements)
+    total, quantities = _measure_quantities(proxies, values)
+    env = Env(contract, values, params, total)
+    requirements = [_requirement(rule, env) for rule in compiled.requirements]
+    compliant = True
+    for outcome, _, _ in requirements:
+        if outcome is not MET and outcome is not NOT_APPLICABLE:
+            compliant = False
+            break
     if compliant:
-        criteria = [_criterion(rule, env, explainer) for rule in compiled.criteria]
+        criteria = [_criterion(rule, env) for rule in compiled.criteria]
     else:
-        criteria = [_not_scored(rule, explainer) for rule in compiled.criteria]
-    bid = BidResult(bidder, compliant, requirements, criteria, social)
-    for r in (*requirements, *criteria):
-        r.detail = (env, r.detail)
-    return bid
+        criteria = [[NOT_SCORED, None, None, {}, None] for _ in compiled.criteria]
+    return BidResult(bidder, compliant, materializer, env, requirements, criteria, quantities)
 
 
-def _result(
-    rule: CompiledRule,
-    kind: str,
-    outcome: str,
-    lets: dict[str, Any],
-    explainer: Explainer,
-    detail: Any = None,
-    score: Decimal | None = None,
-) -> RuleResult:
-    r = rule.rule
-    return RuleResult(
-        r.name,
-        r.title,
-        r.theme,
-        kind,
-        outcome,
-        tuple(t.value for t in r.refs),
-        lets,
-        rule.let_types,
-        weight=rule.weight if kind == "criterion" else None,
-        score=score,
-        detail=detail,
-        explainer=explainer,
-    )
-
-
-def _applies(rule: CompiledRule, env: Env) -> str | None:
-    """None when the rule applies, else the outcome that ends it (with `env.lets` reset)."""
+def _applies(rule: CompiledRule, env: Env) -> bool:
+    """Whether the rule applies (a missing optional field means it does not); resets `env.lets`."""
     env.lets = {}
     if rule.applies is None:
-        return None
+        return True
     try:
-        return None if rule.applies(env) else NOT_APPLICABLE
+        return bool(rule.applies(env))
     except MissingField:
-        return NOT_APPLICABLE
+        return False
 
 
 def _bind_lets(rule: CompiledRule, env: Env) -> None:
@@ -217,18 +267,17 @@ def _bind_lets(rule: CompiledRule, env: Env) -> None:
         env.lets[name] = fn(env)
 
 
-def _requirement(rule: CompiledRule, env: Env, explainer: Explainer) -> RuleResult:
+def _requirement(rule: CompiledRule, env: Env) -> tuple[str, dict[str, Any], Any]:
+    """(outcome, lets, detail) of one requirement for one bid."""
     try:
-        stop = _applies(rule, env)
-        if stop:
-            return _result(rule, "requirement", stop, env.lets, explainer)
+        if not _applies(rule, env):
+            return NOT_APPLICABLE, env.lets, None
         _bind_lets(rule, env)
-        outcome = MET if rule.test(env) else NOT_MET  # type: ignore[misc]
-        return _result(rule, "requirement", outcome, env.lets, explainer)
+        return (MET if rule.test(env) else NOT_MET), env.lets, None  # type: ignore[misc]
     except MissingField as missing:
-        return _result(rule, "requirement", NOT_MET, env.lets, explainer, ("missing", missing.name))
+        return NOT_MET, env.lets, ("missing", missing.name)
     except _FAILURES as exc:
-        return _result(rule, "requirement", ERROR, env.lets, explainer, ("error", _failure_text(exc)))
+        return ERROR, env.lets, ("error", _failure_text(exc))
 
 
 def _failure_text(exc: BaseException) -> str:
@@ -239,27 +288,23 @@ def _failure_text(exc: BaseException) -> str:
     return f"the arithmetic failed ({type(exc).__name__})"
 
 
-def _not_scored(rule: CompiledRule, explainer: Explainer) -> RuleResult:
-    return _result(rule, "criterion", NOT_SCORED, {}, explainer)
+def _criterion(rule: CompiledRule, env: Env) -> list[Any]:
+    """[outcome, score, points, lets, detail] of one criterion for one compliant bid.
 
-
-def _criterion(rule: CompiledRule, env: Env, explainer: Explainer) -> RuleResult:
+    A relative score stays None (pending) until every compliant bid has its value.
+    """
     try:
-        stop = _applies(rule, env)
-        if stop:
-            result = _result(rule, "criterion", stop, env.lets, explainer)
-            result.points = d.ZERO
-            return result
+        if not _applies(rule, env):
+            return [NOT_APPLICABLE, None, d.ZERO, env.lets, None]
         _bind_lets(rule, env)
         score, detail = _score(rule, env)
     except MissingField as missing:
-        return _result(rule, "criterion", SCORED, env.lets, explainer, ("missing", missing.name), d.ZERO)
+        return [SCORED, d.ZERO, None, env.lets, ("missing", missing.name)]
     except _FAILURES as exc:
-        return _result(rule, "criterion", ERROR, env.lets, explainer, ("error", _failure_text(exc)))
+        return [ERROR, None, None, env.lets, ("error", _failure_text(exc))]
     if score is None and detail[0] == "error":
-        return _result(rule, "criterion", ERROR, env.lets, explainer, detail)
-    # A relative score is pending (score None) until every compliant bid has its value.
-    return _result(rule, "criterion", SCORED, env.lets, explainer, detail, score)
+        return [ERROR, None, None, env.lets, detail]
+    return [SCORED, score, None, env.lets, detail]
 
 
 def _score(rule: CompiledRule, env: Env) -> tuple[Decimal | None, tuple[Any, ...]]:
@@ -298,17 +343,16 @@ def _score_relative(compiled: CompiledPolicy, bids: list[BidResult]) -> None:
     for index, rule in enumerate(compiled.criteria):
         if rule.scorer is None or rule.scorer.kind not in ("relative", "lowest"):
             continue
-        pending = [b.criteria[index] for b in bids if b.compliant]
-        pending = [c for c in pending if c.score is None and c.outcome == SCORED]
-        values = [c.detail[1][1] for c in pending]
-        if not values:
+        pending = [b._raw_criteria[index] for b in bids if b.compliant]
+        pending = [c for c in pending if c[0] == SCORED and c[1] is None]
+        if not pending:
             continue
+        values = [c[4][1] for c in pending]
         lowest = rule.scorer.kind == "lowest"
         best = min(values) if lowest else max(values)
         for c, value in zip(pending, values, strict=True):
-            c.score = d.round10(_relative(value, best, lowest))
-            env, detail = c.detail
-            c.detail = (env, (*detail, best))
+            c[1] = d.round10(_relative(value, best, lowest))
+            c[4] = (*c[4], best)
 
 
 def _relative(value: Decimal, best: Decimal, lowest: bool) -> Decimal:
@@ -317,19 +361,38 @@ def _relative(value: Decimal, best: Decimal, lowest: bool) -> Decimal:
     return d.ZERO if not best else d.CONTEXT.divide(value, best)
 
 
-def _total_and_rank(bids: Iterable[BidResult]) -> None:
+def _total_and_rank(compiled: CompiledPolicy, bids: Iterable[BidResult]) -> None:
+    weights = [rule.weight for rule in compiled.criteria]
     ranked: list[BidResult] = []
     for bid in bids:
         if not bid.compliant:
             continue
-        bid.available_weight = sum((c.weight for c in bid.criteria if c.outcome != NOT_APPLICABLE), d.ZERO)  # type: ignore[misc]
-        for c in bid.criteria:
-            if c.outcome == SCORED and c.score is not None:
-                c.points = d.round10(d.CONTEXT.multiply(c.score, c.weight))  # type: ignore[arg-type]
-        if any(c.outcome == ERROR for c in bid.criteria):
-            continue
-        bid.total_score = sum((c.points for c in bid.criteria if c.points is not None), d.ZERO)
-        ranked.append(bid)
-    for bid in ranked:
-        assert bid.total_score is not None
-        bid.rank = 1 + sum(1 for other in ranked if other.total_score > bid.total_score)  # type: ignore[operator]
+        available = d.ZERO
+        total: Decimal | None = d.ZERO
+        for raw, weight in zip(bid._raw_criteria, weights, strict=True):
+            outcome = raw[0]
+            if outcome is NOT_APPLICABLE:
+                continue
+            available += weight
+            if outcome is SCORED:
+                raw[2] = d.round10(d.CONTEXT.multiply(raw[1], weight))
+                if total is not None:
+                    total += raw[2]
+            else:
+                total = None
+        bid.available_weight = available
+        if total is not None:
+            bid.total_score = total
+            ranked.append(bid)
+    assign_ranks(ranked)
+
+
+def assign_ranks(bids: list[BidResult]) -> None:
+    """Competition ranks, highest total first: equal totals share a rank (1, 1, 3)."""
+    ordered = sorted(bids, key=lambda b: b.total_score, reverse=True)  # type: ignore[arg-type, return-value]
+    previous: Decimal | None = None
+    rank = 0
+    for position, bid in enumerate(ordered, start=1):
+        if bid.total_score != previous:
+            rank, previous = position, bid.total_score
+        bid.rank = rank
