@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 
 from . import nodes as n
@@ -70,7 +71,7 @@ class CheckedPolicy:
     def ok(self) -> bool:
         return not any(d.severity == "error" for d in self.diagnostics)
 
-    @property
+    @cached_property
     def hash(self) -> str:
         """sha256 of the policy's bytes and every template file it uses, by relative path."""
         digest = hashlib.sha256()

@@ -173,6 +173,50 @@ def schema(
     _write(output, json.dumps(compiled.tender_schema(), indent=2, ensure_ascii=False) + "\n")
 
 
+class Detail(StrEnum):
+    summary = "summary"
+    full = "full"
+
+
+@app.command()
+def batch(
+    policy: Annotated[Path, typer.Argument(help="The policy (.svr)")],
+    tenders: Annotated[Path, typer.Argument(help="JSON Lines: one tender per line ('-' for stdin)")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Processes to use")] = 1,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Evaluate as on this date (YYYY-MM-DD)")
+    ] = None,
+    detail: Annotated[
+        Detail, typer.Option("--detail", help="summary (numbers) or full (reasons, traces)")
+    ] = Detail.summary,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file")] = None,
+) -> None:
+    """Evaluate many tenders, one per line, writing one result per line in input order."""
+    from .batch import evaluate_jsonl
+
+    day = _as_of(as_of)
+    load_policy(policy)  # report policy errors once, before any worker starts
+    if str(tenders) == "-":
+        lines = sys.stdin
+    else:
+        try:
+            lines = tenders.open(encoding="utf-8")
+        except OSError as exc:
+            raise SvrulesError(
+                [
+                    Diagnostic(
+                        "unreadable-file",
+                        f"cannot read the file ({exc.strerror})",
+                        None,
+                        "check the path",
+                        path=str(tenders),
+                    )
+                ]
+            ) from None
+    results = evaluate_jsonl(policy, lines, jobs=jobs, as_of=day, detail=detail.value)
+    _write(output, "".join(line + "\n" for line in results))
+
+
 # Command groups that live in their own modules register here, one line each.
 
 

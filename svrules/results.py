@@ -244,6 +244,22 @@ class BidResult:
     def criterion(self, rule_id: str) -> RuleResult:
         return next(c for c in self.criteria if c.id == rule_id)
 
+    def to_summary_json(self) -> dict[str, Any]:
+        """Outcomes and numbers without reasons: what bulk evaluation needs."""
+        rules = self._materializer.compiled.criteria
+        return {
+            "bidder": self.bidder,
+            "compliant": self.compliant,
+            "rank": self.rank,
+            "total_score": decimal_json(self.total_score),
+            "failed_requirements": self.failed_requirements,
+            "needs_attention": self.needs_attention,
+            "scores": {
+                rule.id: decimal_json(raw[1]) for rule, raw in zip(rules, self._raw_criteria, strict=True)
+            },
+            "social_value": result_string(self._env.social_value, True),
+        }
+
     def to_json(self) -> dict[str, Any]:
         return {
             "bidder": self.bidder,
@@ -282,6 +298,17 @@ class TenderResult:
     def ranked(self) -> list[BidResult]:
         """The ranked bids, best first (bids without a rank are left out)."""
         return sorted((b for b in self.bids if b.rank is not None), key=lambda b: b.rank or 0)
+
+    def to_summary_json(self) -> dict[str, Any]:
+        """A compact result for bulk work: outcomes and numbers, no reasons or traces."""
+        return {
+            "svrules": "1",
+            "policy": {"id": self.policy.id, "version": self.policy.version, "hash": self.policy.hash},
+            "tender": {"id": self.tender_id, "title": self.tender_title},
+            "as_of": self.as_of.isoformat(),
+            "applies": self.applies,
+            "bids": [b.to_summary_json() for b in self.bids],
+        }
 
     def to_json(self) -> dict[str, Any]:
         """The result as the public JSON contract (see docs/results.md)."""
