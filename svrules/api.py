@@ -12,14 +12,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from .builder import build
 from .checker import CheckedPolicy, check, declared_fields
 from .compiler import CompiledPolicy, compile_policy
-from .diagnostics import Diagnostic, InputError, PolicyError
+from .diagnostics import Diagnostic, PolicyError
 from .parser import ParseFailed, parse
 from .results import TenderResult
 from .runtime import evaluate as run
@@ -103,7 +102,7 @@ class Policy:
         elif isinstance(tender, str | bytes):
             source, data = tender_from_text(tender, path or "<tender>")
         else:
-            data = _exact_mapping(tender)
+            data = tender  # floats are refused field by field (`float-input`)
         validator = TenderValidator(
             declared_fields(self.checked.policy, "contract"),
             declared_fields(self.checked.policy, "bid"),
@@ -121,32 +120,6 @@ class Policy:
     def tender_schema(self) -> dict[str, Any]:
         """JSON Schema of the tender input this policy accepts."""
         return tender_schema(self.checked)
-
-
-def _exact_mapping(data: Mapping[str, Any]) -> Any:
-    """Refuse floats in a mapping passed by a caller: they have already lost digits."""
-
-    def walk(value: Any, where: str) -> Any:
-        if isinstance(value, float):
-            raise InputError(
-                [
-                    Diagnostic(
-                        "float-input",
-                        f"{where} is a float ({value!r}), which cannot hold money exactly",
-                        None,
-                        "read JSON with json.loads(text, parse_float=Decimal), or pass the file's path or text",
-                    )
-                ]
-            )
-        if isinstance(value, Mapping):
-            return {k: walk(v, f"{where}.{k}") for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [walk(v, f"{where}[{i}]") for i, v in enumerate(value)]
-        if isinstance(value, int) and not isinstance(value, bool):
-            return Decimal(value)
-        return value
-
-    return walk(data, "tender")
 
 
 def load_policy(path: Path | str) -> Policy:

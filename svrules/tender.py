@@ -260,6 +260,9 @@ def _show(value: Any) -> str:
 
 
 def _exact(value: Decimal) -> Decimal | Problem:
+    """The value itself when svrules can hold it exactly; why not, otherwise."""
+    if -_LIMIT < value < _LIMIT and len(value.as_tuple().digits) <= 28:
+        return value  # the common case, checked first
     if not value.is_finite():
         return Problem(f"{value} is not a number", code="bad-number")
     if abs(value) >= _LIMIT:
@@ -278,6 +281,14 @@ def _exact(value: Decimal) -> Decimal | Problem:
 
 
 def _number(value: Any) -> Decimal | Problem:
+    if type(value) is Decimal:
+        return _exact(value)
+    if isinstance(value, float):
+        return Problem(
+            f"{value!r} is a float, which cannot hold money or scores exactly",
+            "read JSON with json.loads(text, parse_float=Decimal), or pass the file's path or text",
+            "float-input",
+        )
     if isinstance(value, _NotANumber):
         return Problem(f"{value.text} is not a number", code="bad-number")
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
@@ -309,6 +320,8 @@ def _money(value: Any, decl: n.FieldDecl) -> Decimal | Problem:
                 "wrong-currency",
             )
         value = value["amount"]
+    if type(value) is Decimal:
+        return _exact(value)
     if isinstance(value, str):
         if not _MONEY_STRING.match(value):
             return Problem(
