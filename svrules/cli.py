@@ -173,6 +173,39 @@ def schema(
     _write(output, json.dumps(compiled.tender_schema(), indent=2, ensure_ascii=False) + "\n")
 
 
+@app.command()
+def assess(
+    policy: Annotated[Path, typer.Argument(help="The policy (.svr) with its KPIs")],
+    report: Annotated[
+        Path, typer.Argument(help="The performance report (JSON: contract, bid, delivery, period)")
+    ],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Parameters as on this date (default: the period's end)")
+    ] = None,
+    format: Annotated[
+        CheckFormat, typer.Option("--format", help="text for people, json for tools")
+    ] = CheckFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file")] = None,
+) -> None:
+    """Rate a contract's KPIs for one period, with OCDS codes and the section 52 check."""
+    from .assessment import assess_file
+
+    assessment = assess_file(load_policy(policy), report, _as_of(as_of))
+    if format is CheckFormat.json:
+        _write(output, json.dumps(assessment.to_json(), indent=2, ensure_ascii=False) + "\n")
+        return
+    lines = [
+        f"{assessment.policy.title}: KPIs of {assessment.bidder}, {assessment.start} to {assessment.end}"
+    ]
+    for k in assessment.kpis:
+        mark = " (material)" if k.material else ""
+        lines.append(f"  {k.title}{mark}: {k.rating.replace('_', ' ')} [{k.ocds or '-'}]. {k.reason}")
+    s52 = assessment.section_52
+    if s52["applies"]:
+        lines.append("Section 52: " + ("ok" if s52["ok"] else "; ".join(s52["problems"])))
+    _write(output, "\n".join(lines) + "\n")
+
+
 class Detail(StrEnum):
     summary = "summary"
     full = "full"

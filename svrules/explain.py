@@ -219,8 +219,11 @@ class Explainer:
         return template_context(self.compiled, rule, env)
 
 
-def template_context(compiled: CompiledPolicy, rule: CompiledRule, env: Env | None) -> dict[str, Any]:
-    """What a rule's templates see: parameters, lets, contract, bid (if any) and `rule`."""
+def template_context(
+    compiled: CompiledPolicy, rule: CompiledRule, env: Env | None, *, with_bid: bool = True
+) -> dict[str, Any]:
+    """What a rule's templates see: parameters, lets, contract, bid (unless `with_bid` is
+    false, as in a schedule published before bids exist), delivery (in KPIs) and `rule`."""
     checked = compiled.checked
     context: dict[str, Any] = {
         name: typed(value, checked.param_types[name]) for name, value in (env.params if env else {}).items()
@@ -230,11 +233,12 @@ def template_context(compiled: CompiledPolicy, rule: CompiledRule, env: Env | No
     if env is None:
         return context
     context.update({name: typed(value, rule.let_types.get(name, "")) for name, value in env.lets.items()})
-    for root in ("contract", "bid"):
+    roots = ["contract", "bid"] if with_bid else ["contract"]
+    if isinstance(r, n.Kpi):
+        roots.append("delivery")
+    for root in roots:
         fields = checked.fields(root)
         values = getattr(env, root)
-        if root == "bid" and not values and not fields:
-            continue
         context[root] = {
             k: typed(v, units.expression_type(fields[k].type)) for k, v in values.items() if k in fields
         }

@@ -113,3 +113,37 @@ def test_bundled_examples_match_the_spec() -> None:
     }
     bundled = {p.relative_to(EXAMPLES): p.read_bytes() for p in EXAMPLES.rglob("*") if p.is_file()}
     assert shared == bundled
+
+
+REPORT_CASES = [p for p in EXPECTED if "report" in json.loads(p.read_text(encoding="utf-8"))]
+
+
+def test_every_expected_file_is_a_tender_or_a_report() -> None:
+    assert len(REPORT_CASES) == 2
+    assert len(TENDER_CASES) + len(REPORT_CASES) == len(EXPECTED)
+
+
+@pytest.mark.parametrize("case", REPORT_CASES, ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
+def test_expected_kpi_assessment(case: Path) -> None:
+    from svrules.assessment import assess_file
+
+    expected = json.loads(case.read_text(encoding="utf-8"))
+    folder = case.parent.parent
+    assessment = assess_file(load_policy(folder / "policy.svr"), folder / expected["report"])
+    actual = assessment.to_json()
+    assert actual["policy"]["id"] == expected["policy"]
+    assert actual["period"] == expected["period"]
+    kpis = {k["id"]: k for k in actual["kpis"]}
+    assert set(kpis) == set(expected["kpis"])
+    for kpi_id, want in expected["kpis"].items():
+        got = kpis[kpi_id]
+        assert (got["rating"], got["ocds"], got["material"]) == (
+            want["rating"],
+            want["ocds"],
+            want["material"],
+        ), kpi_id
+        if "reason_mentions" in want:
+            assert want["reason_mentions"] in got["reason"], got["reason"]
+    assert actual["section_52"]["ok"] is (expected["section_52"] == "ok")
+    for kpi_id, text in expected.get("reasons", {}).items():
+        assert kpis[kpi_id]["reason"] == text
