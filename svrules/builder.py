@@ -17,12 +17,12 @@ from lark import Token, Transformer, Tree, v_args
 from lark.tree import Meta
 
 from . import nodes as n
+from .decimals import round_half_up
 from .diagnostics import Diagnostic
 from .source import Span
 
 _MONEY = re.compile(r"£(?P<whole>[0-9][0-9,]*)(?:\.(?P<frac>[0-9]+))?(?P<suffix>[A-Za-z]*)$")
-_MULTIPLIERS = {"": Decimal(1), "k": Decimal(1000), "m": Decimal(10) ** 6, "bn": Decimal(10) ** 9}
-_PENNY = Decimal("0.01")
+_MULTIPLIERS = {"": 0, "k": 3, "m": 6, "bn": 9}  # powers of ten, applied exactly
 
 
 def unescape(body: str) -> str:
@@ -131,12 +131,13 @@ class AstBuilder(Transformer):
 
     def number(self, meta: Meta, children: list[Token]) -> n.Literal:
         token = children[0]
-        return n.Literal("number", Decimal(str(token).replace(",", "")), str(token), self._tok(token))
+        value = Decimal(str(token).replace(",", ""))
+        return n.Literal("number", self._exact(value, token), str(token), self._tok(token))
 
     def percent(self, meta: Meta, children: list[Token]) -> n.Literal:
         token = children[0]
-        digits = Decimal(str(token)[:-1].replace(",", ""))
-        return n.Literal("percent", digits.scaleb(-2), str(token), self._tok(token))
+        digits = str(token)[:-1].replace(",", "")
+        return n.Literal("percent", self._exact(Decimal(f"{digits}E-2"), token), str(token), self._tok(token))
 
     def date(self, meta: Meta, children: list[Token]) -> n.Literal:
         token = children[0]
@@ -156,7 +157,18 @@ class AstBuilder(Transformer):
 
     def money(self, meta: Meta, children: list[Token]) -> n.Literal:
         token = children[0]
-        return n.Literal("money", self._money(token), str(token), self._tok(token))
+        return n.Literal("money", self._exact(self._money(token), token), str(token), self._tok(token))
+
+    def _exact(self, value: Decimal, token: Token) -> Decimal:
+        """Literals are held exactly: more than 28 significant digits cannot be computed with."""
+        if len(value.as_tuple().digits) > 28:
+            self._error(
+                "too-many-digits",
+                f"'{token}' has more than 28 significant digits",
+                self._tok(token),
+                "svrules computes with 28 significant digits; write fewer",
+            )
+        return value
 
     def _money(self, token: Token) -> Decimal:
         match = _MONEY.match(str(token))
@@ -172,7 +184,7 @@ class AstBuilder(Transformer):
             )
             self._error("bad-money", f"'{token}' is not an amount of money", span, hint)
             return Decimal(0)
-        value = Decimal(f"{whole}.{frac}" if frac else whole) * _MULTIPLIERS[suffix]
+        value = Decimal(f"{whole}.{frac or '0'}E{_MULTIPLIERS[suffix]}")
         if not suffix and frac is not None and len(frac) != 2:
             if len(frac) < 2:
                 self._error(
@@ -188,7 +200,7 @@ class AstBuilder(Transformer):
                     span,
                     "amounts of money are whole pence, e.g. £12.60",
                 )
-        elif value != value.quantize(_PENNY):
+        elif value != round_half_up(value, 2):
             self._error(
                 "bad-money", f"'{token}' has a fraction of a penny", span, "amounts of money are whole pence"
             )

@@ -30,14 +30,24 @@ TEN_PLACES = Decimal("1e-10")
 PENNY = Decimal("0.01")
 
 
+_ROUNDING = Context(prec=100, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
+"""Rounding to a number of places is exact whatever the size of the value."""
+
+
 def round_half_up(value: Decimal, places: int) -> Decimal:
-    """Round half away from zero to `places` decimal places (−0.125 → −0.13 at two)."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=CONTEXT)
+    """Round half away from zero to `places` decimal places (−0.125 → −0.13 at two).
+
+    Computed with 100 significant digits, so any value svrules meets rounds exactly.
+    """
+    try:
+        return value.quantize(Decimal(1).scaleb(-places), context=_ROUNDING)
+    except InvalidOperation:  # over 100 digits: it has no fraction left to round
+        return value
 
 
 def round10(value: Decimal) -> Decimal:
     """Scores, points and totals are rounded to 10 places as they are made."""
-    return value.quantize(TEN_PLACES, rounding=ROUND_HALF_UP, context=CONTEXT)
+    return value.quantize(TEN_PLACES, context=_ROUNDING)
 
 
 def ceil(value: Decimal) -> Decimal:

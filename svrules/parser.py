@@ -222,20 +222,30 @@ def _describe_expected(expected: set[str]) -> str:
 
 
 def _token_text(token: Token) -> str:
+    """How a token reads after the word 'unexpected'."""
     if token.type == "_NL":
-        return "the end of the line"
+        return "end of the line"
     if token.type in ("_INDENT",):
-        return "an indented line"
+        return "indented line"
     if token.type in ("_DEDENT",):
-        return "the end of the block"
+        return "end of the block"
     if token.type == "$END":
-        return "the end of the file"
+        return "end of the file"
     return f"'{token}'"
 
 
 def _translate(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
     if isinstance(exc, UnexpectedCharacters):
         return _unexpected_character(source, exc)
+    if not source.text.strip() or (
+        isinstance(exc, UnexpectedToken) and exc.token.type == "$END" and not source.text.strip("\n #")
+    ):
+        return Diagnostic(
+            "empty-policy",
+            "the file holds no policy",
+            Span.point(source.path, 1, 1),
+            'a policy file starts with: policy NAME "Title":',
+        )
     if isinstance(exc, UnexpectedEOF):
         last = len(source.lines)
         return Diagnostic(
