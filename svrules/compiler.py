@@ -19,6 +19,7 @@ from . import decimals as d
 from . import nodes as n
 from . import units
 from .checker import CheckedPolicy, _rule_key
+from .codegen import compile_bid_function
 from .templates import compile_template
 
 
@@ -252,6 +253,9 @@ class CompiledPolicy:
     criteria: list[CompiledRule]
     measures: list[CompiledMeasure]
     kpis: list[CompiledRule]
+    evaluate_bid: Any = None  # the generated bid evaluator (see `codegen`)
+    rule_index: dict[tuple[str, str], CompiledRule] = field(default_factory=dict)
+    refs: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def policy(self) -> n.Policy:
@@ -263,7 +267,7 @@ def compile_policy(checked: CheckedPolicy) -> CompiledPolicy:
     assert checked.ok, "compile only checked policies"
     policy = checked.policy
     plain = ExprCompiler(checked)
-    return CompiledPolicy(
+    compiled = CompiledPolicy(
         checked=checked,
         applies=plain(policy.applies) if policy.applies is not None else None,
         params=[_param(checked, p, plain) for p in policy.params],
@@ -271,7 +275,12 @@ def compile_policy(checked: CheckedPolicy) -> CompiledPolicy:
         criteria=[_rule(checked, r) for r in policy.criteria],
         measures=[CompiledMeasure(m, plain(m.proxy)) for m in policy.measures],
         kpis=[_rule(checked, r) for r in policy.kpis],
+        evaluate_bid=compile_bid_function(checked),
     )
+    rules = [*compiled.requirements, *compiled.criteria]
+    compiled.rule_index = {(r.rule.kind, r.id): r for r in rules}
+    compiled.refs = {id(r): tuple(t.value for t in r.rule.refs) for r in rules}
+    return compiled
 
 
 def _param(checked: CheckedPolicy, param: n.Param, plain: ExprCompiler) -> CompiledParam:

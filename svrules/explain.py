@@ -31,8 +31,7 @@ class Explainer:
         self.checked = compiled.checked
         self.contract = contract
         self.params = params
-        self.rules = {("requirement", r.id): r for r in compiled.requirements}
-        self.rules |= {("criterion", r.id): r for r in compiled.criteria}
+        self.rules = compiled.rule_index
 
     def __call__(self, result: RuleResult) -> tuple[str, list[dict[str, Any]]]:
         rule = self.rules[(result.kind, result.id)]

@@ -160,13 +160,14 @@ class BidResult:
 
     __slots__ = (
         "_criteria",
-        "_env",
         "_materializer",
         "_quantities",
         "_raw_criteria",
         "_raw_requirements",
         "_requirements",
+        "_social_total",
         "_social_value",
+        "_values",
         "available_weight",
         "bidder",
         "compliant",
@@ -179,7 +180,8 @@ class BidResult:
         bidder: str,
         compliant: bool,
         materializer: Any,
-        env: Any,
+        values: dict[str, Any],
+        social_total: Decimal,
         raw_requirements: list[Any],
         raw_criteria: list[Any],
         quantities: list[Decimal],
@@ -190,7 +192,8 @@ class BidResult:
         self.available_weight: Decimal | None = None
         self.rank: int | None = None
         self._materializer = materializer
-        self._env = env
+        self._values = values
+        self._social_total = social_total
         self._raw_requirements = raw_requirements
         self._raw_criteria = raw_criteria
         self._quantities = quantities
@@ -257,7 +260,7 @@ class BidResult:
             "scores": {
                 rule.id: decimal_json(raw[1]) for rule, raw in zip(rules, self._raw_criteria, strict=True)
             },
-            "social_value": result_string(self._env.social_value, True),
+            "social_value": result_string(self._social_total, True),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -293,6 +296,13 @@ class TenderResult:
             if b.bidder == bidder:
                 return b
         raise KeyError(bidder)
+
+    def feedback(self, bidder: str, format: str = "md", compare_winner: bool = False) -> str | bytes:
+        """The bidder's assessment summary (regulation 31): Markdown, HTML (text) or DOCX (bytes)."""
+        from .document_writers import write
+        from .documents import compiled_of, feedback
+
+        return write(feedback(compiled_of(self), self, bidder, compare_winner), format)
 
     @property
     def ranked(self) -> list[BidResult]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from decimal import Decimal, DecimalException
+from decimal import Decimal, DecimalException, localcontext
 from typing import Any
 
 from . import decimals as d
@@ -102,13 +102,16 @@ def evaluate(compiled: CompiledPolicy, tender: Tender, as_of: date | None = None
     if not _policy_applies(compiled, tender.contract, params):
         return result
     result.applies = True
-    explainer = Explainer(compiled, tender.contract, params)
     proxies = [(m, m.proxy(Env({}, {}, params))) for m in compiled.measures]
-    materializer = _Materializer(compiled, explainer, proxies, contract_value)
-    result.bids = [
-        _evaluate_bid(compiled, materializer, tender.contract, bid.bidder, bid.values, params, proxies)
-        for bid in tender.bids
-    ]
+    materializer = _Materializer(
+        compiled,
+        Explainer(compiled, tender.contract, params),
+        proxies,
+        contract_value,
+        tender.contract,
+        params,
+    )
+    result.bids = _evaluate_bids(compiled, materializer, tender, params, [proxy for _, proxy in proxies])
     _score_relative(compiled, result.bids)
     _total_and_rank(compiled, result.bids)
     return result
@@ -133,17 +136,28 @@ def _policy_applies(compiled: CompiledPolicy, contract: dict[str, Any], params: 
         ) from None
 
 
-def _measure_quantities(
-    proxies: list[tuple[Any, Decimal]], bid: dict[str, Any]
-) -> tuple[Decimal, list[Decimal]]:
-    """The bid's social value total and each measure's quantity (0 when not stated)."""
-    total = d.ZERO
-    quantities = []
-    for measure, proxy in proxies:
-        quantity = bid.get(measure.measure.name, d.ZERO)
-        total = d.CONTEXT.add(total, d.CONTEXT.multiply(quantity, proxy))
-        quantities.append(quantity)
-    return total, quantities
+def _evaluate_bids(
+    compiled: CompiledPolicy,
+    materializer: _Materializer,
+    tender: Tender,
+    params: dict[str, Any],
+    proxy_values: list[Decimal],
+) -> list[BidResult]:
+    """Every bid through the policy's generated evaluator, in the one decimal context."""
+    evaluate_bid = compiled.evaluate_bid
+    contract = tender.contract
+    out = []
+    with localcontext(d.CONTEXT):
+        for bid in tender.bids:
+            total, quantities, requirements, compliant, criteria = evaluate_bid(
+                bid.values, contract, params, proxy_values
+            )
+            out.append(
+                BidResult(
+                    bid.bidder, compliant, materializer, bid.values, total, requirements, criteria, quantities
+                )
+            )
+    return out
 
 
 def social_value(
@@ -177,17 +191,21 @@ class _Materializer:
         explainer: Explainer,
         proxies: list[tuple[Any, Decimal]],
         contract_value: Decimal | None,
+        contract: dict[str, Any],
+        params: dict[str, Any],
     ):
         self.compiled = compiled
         self.explainer = explainer
         self.proxies = proxies
         self.contract_value = contract_value
-        self.refs = {
-            id(r): tuple(t.value for t in r.rule.refs) for r in (*compiled.requirements, *compiled.criteria)
-        }
+        self.contract = contract
+        self.params = params
+
+    def env(self, bid: BidResult) -> Env:
+        return Env(self.contract, bid._values, self.params, bid._social_total)
 
     def requirements(self, bid: BidResult) -> list[RuleResult]:
-        env = bid._env
+        env = self.env(bid)
         return [
             self._result(rule, "requirement", outcome, lets, (env, detail))
             for rule, (outcome, lets, detail) in zip(
@@ -196,7 +214,7 @@ class _Materializer:
         ]
 
     def criteria(self, bid: BidResult) -> list[RuleResult]:
-        env = bid._env
+        env = self.env(bid)
         out = []
         for rule, (outcome, score, points, lets, detail) in zip(
             self.compiled.criteria, bid._raw_criteria, strict=True
@@ -207,7 +225,7 @@ class _Materializer:
         return out
 
     def social_value(self, bid: BidResult) -> SocialValue:
-        return social_value(self.proxies, bid._quantities, bid._env.social_value, self.contract_value)
+        return social_value(self.proxies, bid._quantities, bid._social_total, self.contract_value)
 
     def _result(
         self, rule: CompiledRule, kind: str, outcome: str, lets: dict[str, Any], detail: Any
@@ -219,65 +237,12 @@ class _Materializer:
             r.theme,
             kind,
             outcome,
-            self.refs[id(rule)],
+            self.compiled.refs[id(rule)],
             lets,
             rule.let_types,
             detail=detail,
             explainer=self.explainer,
         )
-
-
-def _evaluate_bid(
-    compiled: CompiledPolicy,
-    materializer: _Materializer,
-    contract: dict[str, Any],
-    bidder: str,
-    values: dict[str, Any],
-    params: dict[str, Any],
-    proxies: list[tuple[Any, Decimal]],
-) -> BidResult:
-    total, quantities = _measure_quantities(proxies, values)
-    env = Env(contract, values, params, total)
-    requirements = [_requirement(rule, env) for rule in compiled.requirements]
-    compliant = True
-    for outcome, _, _ in requirements:
-        if outcome is not MET and outcome is not NOT_APPLICABLE:
-            compliant = False
-            break
-    if compliant:
-        criteria = [_criterion(rule, env) for rule in compiled.criteria]
-    else:
-        criteria = [[NOT_SCORED, None, None, {}, None] for _ in compiled.criteria]
-    return BidResult(bidder, compliant, materializer, env, requirements, criteria, quantities)
-
-
-def _applies(rule: CompiledRule, env: Env) -> bool:
-    """Whether the rule applies (a missing optional field means it does not); resets `env.lets`."""
-    env.lets = {}
-    if rule.applies is None:
-        return True
-    try:
-        return bool(rule.applies(env))
-    except MissingField:
-        return False
-
-
-def _bind_lets(rule: CompiledRule, env: Env) -> None:
-    for name, fn in rule.lets:
-        env.lets[name] = fn(env)
-
-
-def _requirement(rule: CompiledRule, env: Env) -> tuple[str, dict[str, Any], Any]:
-    """(outcome, lets, detail) of one requirement for one bid."""
-    try:
-        if not _applies(rule, env):
-            return NOT_APPLICABLE, env.lets, None
-        _bind_lets(rule, env)
-        return (MET if rule.test(env) else NOT_MET), env.lets, None  # type: ignore[misc]
-    except MissingField as missing:
-        return NOT_MET, env.lets, ("missing", missing.name)
-    except _FAILURES as exc:
-        return ERROR, env.lets, ("error", _failure_text(exc))
 
 
 def _failure_text(exc: BaseException) -> str:
@@ -286,57 +251,6 @@ def _failure_text(exc: BaseException) -> str:
     if isinstance(exc, ZeroDivisionError):
         return "division by zero"
     return f"the arithmetic failed ({type(exc).__name__})"
-
-
-def _criterion(rule: CompiledRule, env: Env) -> list[Any]:
-    """[outcome, score, points, lets, detail] of one criterion for one compliant bid.
-
-    A relative score stays None (pending) until every compliant bid has its value.
-    """
-    try:
-        if not _applies(rule, env):
-            return [NOT_APPLICABLE, None, d.ZERO, env.lets, None]
-        _bind_lets(rule, env)
-        score, detail = _score(rule, env)
-    except MissingField as missing:
-        return [SCORED, d.ZERO, None, env.lets, ("missing", missing.name)]
-    except _FAILURES as exc:
-        return [ERROR, None, None, env.lets, ("error", _failure_text(exc))]
-    if score is None and detail[0] == "error":
-        return [ERROR, None, None, env.lets, detail]
-    return [SCORED, score, None, env.lets, detail]
-
-
-def _score(rule: CompiledRule, env: Env) -> tuple[Decimal | None, tuple[Any, ...]]:
-    s = rule.scorer
-    assert s is not None
-    value = s.value(env)
-    if s.kind == "expr":
-        score = d.round10(value)
-        if not d.ZERO <= score <= d.ONE:
-            return None, ("error", "out-of-range", value)
-        return score, ("expr", value)
-    if s.kind == "bands":
-        for index, (test, threshold, band_score) in enumerate(s.bands):
-            if test == "otherwise" or (
-                value >= threshold(env) if test == "at_least" else value <= threshold(env)
-            ):  # type: ignore[misc]
-                return band_score, ("band", value, index)
-        return d.ZERO, ("band", value, None)
-    if s.kind == "linear":
-        low, high = s.low(env), s.high(env)  # type: ignore[misc]
-        if low == high:
-            return None, ("error", "linear-ends", value, low)
-        fraction = d.CONTEXT.divide(d.CONTEXT.subtract(value, low), d.CONTEXT.subtract(high, low))
-        return d.round10(min(max(fraction, d.ZERO), d.ONE)), ("linear", value, low, high)
-    if s.kind in ("relative", "lowest"):
-        if value < 0:
-            return None, ("error", "negative", value)
-        return None, ("relative", value)
-    descriptor = s.levels.get(value)
-    if descriptor is None:
-        return None, ("error", "off-scale", value)
-    return d.round10(value), ("scale", value, descriptor)
 
 
 def _score_relative(compiled: CompiledPolicy, bids: list[BidResult]) -> None:
