@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,15 @@ from .results import TenderResult
 from .runtime import evaluate as run
 from .schema import tender_schema
 from .source import SourceFile, SourceReadError, decode_source, read_source
-from .tender import Tender, TenderValidator, parse_as_of, read_tender_file, tender_from_text
+from .tender import (
+    RecordSpec,
+    Tender,
+    TenderValidator,
+    parse_as_of,
+    read_tender_file,
+    record_spec,
+    tender_from_text,
+)
 
 
 def check_source(source: SourceFile, folder: Path) -> tuple[CheckedPolicy | None, list[Diagnostic]]:
@@ -103,12 +112,14 @@ class Policy:
             source, data = tender_from_text(tender, path or "<tender>")
         else:
             data = tender  # floats are refused field by field (`float-input`)
-        validator = TenderValidator(
-            declared_fields(self.checked.policy, "contract"),
-            declared_fields(self.checked.policy, "bid"),
-            path or "<tender>",
-        )
-        return validator.validate(data)
+        contract_spec, bid_spec = self._record_specs
+        return TenderValidator(contract_spec, bid_spec, path or "<tender>").validate(data)
+
+    @cached_property
+    def _record_specs(self) -> tuple[RecordSpec, RecordSpec]:
+        """The contract and bid declarations, prepared once for validating many tenders."""
+        policy = self.checked.policy
+        return record_spec(declared_fields(policy, "contract")), record_spec(declared_fields(policy, "bid"))
 
     def evaluate(
         self, tender: Tender | Mapping[str, Any] | str | bytes | Path, as_of: date | str | None = None
@@ -120,6 +131,42 @@ class Policy:
     def tender_schema(self) -> dict[str, Any]:
         """JSON Schema of the tender input this policy accepts."""
         return tender_schema(self.checked)
+
+    def render_schedule(
+        self,
+        contract: Mapping[str, Any] | str | bytes | Path | None = None,
+        tender: Tender | Mapping[str, Any] | str | bytes | Path | None = None,
+        bidder: str | None = None,
+        as_of: date | str | None = None,
+        format: str = "md",
+    ) -> str | bytes:
+        """The social value schedule: for a contract or a tender (no bid), or for one bidder."""
+        from .document_writers import write
+        from .documents import PolicyView, read_contract, schedule
+
+        if (contract is None) == (tender is None):
+            raise ValueError("give a contract or a tender, not both")
+        day = parse_as_of(as_of) if isinstance(as_of, str) else as_of
+        chosen = (
+            self.validate(tender)
+            if tender is not None
+            else read_contract(PolicyView(self.compiled), contract)
+        )
+        return write(schedule(self.compiled, chosen, bidder, day), format)
+
+    def render_methodology(
+        self,
+        contract: Mapping[str, Any] | str | bytes | Path | None = None,
+        as_of: date | str | None = None,
+        format: str = "md",
+    ) -> str | bytes:
+        """The assessment methodology (Procurement Act 2023, s.23(3)), for any contract or one."""
+        from .document_writers import write
+        from .documents import PolicyView, methodology, read_contract
+
+        day = parse_as_of(as_of) if isinstance(as_of, str) else as_of
+        chosen = read_contract(PolicyView(self.compiled), contract) if contract is not None else None
+        return write(methodology(self.compiled, chosen, day), format)
 
 
 def load_policy(path: Path | str) -> Policy:

@@ -84,8 +84,14 @@ def resolve_params(compiled: CompiledPolicy, as_of: date) -> dict[str, Any]:
 
 
 def policy_info(compiled: CompiledPolicy) -> PolicyInfo:
-    p = compiled.policy
-    return PolicyInfo(p.name, p.title, p.version, p.authority, p.effective, compiled.checked.hash)
+    """The policy's metadata as results carry it (made once per compiled policy)."""
+    info = compiled.__dict__.get("_info")
+    if info is None:
+        p = compiled.policy
+        info = compiled.__dict__["_info"] = PolicyInfo(
+            p.name, p.title, p.version, p.authority, p.effective, compiled.checked.hash
+        )
+    return info
 
 
 def evaluate(compiled: CompiledPolicy, tender: Tender, as_of: date | None = None) -> TenderResult:

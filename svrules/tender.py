@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import nodes as n
+from .decimals import CONTEXT as DECIMAL_CONTEXT
 from .diagnostics import Diagnostic, InputError, did_you_mean
 from .source import SourceFile, SourceReadError, Span, decode_source, read_source
 
@@ -28,8 +29,7 @@ _LIMIT = Decimal(10) ** 15
 TOP_LEVEL_KEYS = ("contract", "bids", "id", "title")
 
 
-@dataclass(frozen=True)
-class Bid:
+class Bid(NamedTuple):
     """One bid: its bidder and its values, converted to the declared types."""
 
     bidder: str
@@ -113,14 +113,35 @@ def tender_from_text(text: str | bytes, path: str = "<tender>") -> tuple[SourceF
     return source, parse_json(source)
 
 
+@dataclass(frozen=True)
+class RecordSpec:
+    """A block of field declarations, prepared once per policy for fast validation."""
+
+    fields: Mapping[str, n.FieldDecl]
+    converters: dict[str, Any]
+    required: frozenset[str]
+
+
+def record_spec(fields: Mapping[str, n.FieldDecl] | RecordSpec) -> RecordSpec:
+    if isinstance(fields, RecordSpec):
+        return fields
+    converters = {name: fast_converter(decl) for name, decl in fields.items()}
+    return RecordSpec(fields, converters, frozenset(name for name, d in fields.items() if not d.optional))
+
+
 class TenderValidator:
     """Checks one tender object against the policy's `contract:` and `bid:` declarations."""
 
     def __init__(
-        self, contract_fields: Mapping[str, n.FieldDecl], bid_fields: Mapping[str, n.FieldDecl], path: str
+        self,
+        contract_fields: Mapping[str, n.FieldDecl] | RecordSpec,
+        bid_fields: Mapping[str, n.FieldDecl] | RecordSpec,
+        path: str,
     ):
-        self.contract_fields = contract_fields
-        self.bid_fields = bid_fields
+        self.contract_spec = record_spec(contract_fields)
+        self.bid_spec = record_spec(bid_fields)
+        self.contract_fields = self.contract_spec.fields
+        self.bid_fields = self.bid_spec.fields
         self.path = path
         self.problems: list[Diagnostic] = []
 
@@ -187,10 +208,9 @@ class TenderValidator:
                         "duplicate-bidder",
                     )
                 seen.add(bidder)
-            rest = {k: v for k, v in item.items() if k != "bidder"}
             if isinstance(item, _Pairs) and item.repeated:
                 self._repeated(item, where)
-            values = self._record(rest, self.bid_fields, "bid", where)
+            values = self._record(item, self.bid_fields, "bid", where, skip="bidder")
             bids.append(Bid(bidder, values))
         return bids
 
@@ -198,7 +218,15 @@ class TenderValidator:
         for key in getattr(obj, "repeated", []):
             self.problem(where, f"key '{key}' appears more than once", "keep one of them", "repeated-key")
 
-    def _record(self, raw: Any, fields: Mapping[str, n.FieldDecl], root: str, where: str) -> dict[str, Any]:
+    def _record(
+        self,
+        raw: Any,
+        fields: Mapping[str, n.FieldDecl] | RecordSpec,
+        root: str,
+        where: str,
+        skip: str | None = None,
+    ) -> dict[str, Any]:
+        """The converted values of one record; `skip` names a key that is not a field (`bidder`)."""
         if raw is None and root == "contract":
             self.problem("the tender", "'contract' is missing", 'add "contract": { ... }', "missing-field")
             return {}
@@ -207,39 +235,54 @@ class TenderValidator:
             return {}
         if root == "contract":
             self._repeated(raw, where)
+        spec = self._spec(fields)
+        converters = spec.converters
         values: dict[str, Any] = {}
         for key, value in raw.items():
-            decl = fields.get(key)
-            at = f"{where}, field '{key}'"
-            if decl is None:
-                self.problem(
-                    where,
-                    f"unknown field '{key}'",
-                    did_you_mean(key, fields) or f"the policy declares: {', '.join(fields) or 'no fields'}",
-                    "unknown-field",
-                )
-                continue
-            if value is None:
-                if not decl.optional:
+            convert_value = converters.get(key)
+            if convert_value is None:
+                if key != skip:
+                    self._unknown(where, key, spec.fields)
+            elif value is None:
+                if key in spec.required:
+                    decl = spec.fields[key]
                     self.problem(
-                        at, "null for a required field", f"give a {decl.type} value", "missing-field"
+                        f"{where}, field '{key}'",
+                        "null for a required field",
+                        f"give a {decl.type} value",
+                        "missing-field",
                     )
-                continue
-            converted = convert(value, decl)
-            if isinstance(converted, Problem):
-                self.problem(at, converted.message, converted.hint, converted.code)
             else:
-                values[key] = converted
-        for name, decl in fields.items():
-            if name not in raw and not decl.optional:
-                self.problem(
-                    where,
-                    f"required field '{name}' is missing",
-                    f'add "{name}": a {decl.type} value'
-                    + (f" ({decl.description})" if decl.description else ""),
-                    "missing-field",
-                )
+                converted = convert_value(value)
+                if type(converted) is Problem:
+                    self.problem(f"{where}, field '{key}'", converted.message, converted.hint, converted.code)
+                else:
+                    values[key] = converted
+        missing = spec.required.difference(raw)
+        for name in sorted(missing, key=list(spec.fields).index):
+            decl = spec.fields[name]
+            self.problem(
+                where,
+                f"required field '{name}' is missing",
+                f'add "{name}": a {decl.type} value' + (f" ({decl.description})" if decl.description else ""),
+                "missing-field",
+            )
         return values
+
+    def _spec(self, fields: Mapping[str, n.FieldDecl] | RecordSpec) -> RecordSpec:
+        if fields is self.bid_fields:
+            return self.bid_spec
+        if fields is self.contract_fields:
+            return self.contract_spec
+        return record_spec(fields)
+
+    def _unknown(self, where: str, key: str, fields: Mapping[str, n.FieldDecl]) -> None:
+        self.problem(
+            where,
+            f"unknown field '{key}'",
+            did_you_mean(key, fields) or f"the policy declares: {', '.join(fields) or 'no fields'}",
+            "unknown-field",
+        )
 
 
 @dataclass(frozen=True)
@@ -425,3 +468,68 @@ def parse_as_of(text: str) -> date:
         raise InputError(
             [Diagnostic("bad-as-of", f"'{text}' is not a real day", None, "write --as-of YYYY-MM-DD")]
         ) from None
+
+
+_SLOW = object()
+_PLUS = Decimal.__pos__
+
+
+def _exactly_held(v: Decimal) -> bool:
+    """In range and not changed by 28-digit arithmetic: the check `_exact` makes, fast."""
+    try:
+        return -_LIMIT < v < _LIMIT and v == DECIMAL_CONTEXT.plus(v)
+    except ArithmeticError:  # NaN and friends: the slow path explains
+        return False
+
+
+def fast_converter(decl: n.FieldDecl) -> Any:
+    """A converter for one field: the common, valid case in a few C calls, else `convert`.
+
+    Validation runs for every field of every bid, so the usual shapes (a Decimal or int
+    for numbers, a bool, a string) are accepted here directly; anything else, and every
+    problem, goes through `convert`, which explains itself.
+    """
+    if decl.low is not None or decl.high is not None:
+        return lambda v: convert(v, decl)  # declared ranges are rare: take the full path
+    kind = decl.type
+    slow = convert
+
+    if kind in ("money", "number"):
+
+        def number(v: Any) -> Any:
+            t = type(v)
+            if t is Decimal and _exactly_held(v):
+                return v
+            if t is int and -_LIMIT < v < _LIMIT:
+                return Decimal(v)
+            return slow(v, decl)
+
+        return number
+    if kind == "count":
+
+        def count(v: Any) -> Any:
+            t = type(v)
+            if t is Decimal and _exactly_held(v) and v >= 0 and v == v.to_integral_value():
+                return v
+            if t is int and 0 <= v < _LIMIT:
+                return Decimal(v)
+            return slow(v, decl)
+
+        return count
+    if kind == "percent":
+
+        def percent(v: Any) -> Any:
+            t = type(v)
+            if (t is int or (t is Decimal and _exactly_held(v))) and 0 <= v <= 100:
+                return Decimal(v).scaleb(-2, DECIMAL_CONTEXT)
+            return slow(v, decl)
+
+        return percent
+    if kind == "yes/no":
+        return lambda v: v if type(v) is bool else slow(v, decl)
+    if kind == "text" and decl.one_of is not None:
+        options = frozenset(i.value for i in decl.one_of.items)  # type: ignore[union-attr]
+        return lambda v: v if type(v) is str and v in options else slow(v, decl)
+    if kind == "text":
+        return lambda v: v if type(v) is str else slow(v, decl)
+    return lambda v: slow(v, decl)
