@@ -154,8 +154,14 @@ def _blank_from(lines: list[str], diag: Diagnostic) -> bool:
 
 
 def _tab_indents(source: SourceFile) -> list[Diagnostic]:
+    """A tab in the indentation of a line of code (not of text inside triple quotes)."""
     found = []
+    in_text = False
     for number, line in enumerate(source.lines, start=1):
+        starts_in_text = in_text
+        in_text ^= _triple_quotes(line) % 2 == 1
+        if starts_in_text:
+            continue
         indent = re.match(r"[ \t]*", line).group(0)  # type: ignore[union-attr]
         if "\t" in indent and line.strip():
             column = indent.index("\t") + 1
@@ -168,6 +174,14 @@ def _tab_indents(source: SourceFile) -> list[Diagnostic]:
                 )
             )
     return found
+
+
+def _triple_quotes(line: str) -> int:
+    """How many triple quotes open or close on this line (outside a comment, escapes skipped)."""
+    code = re.sub(r"\\.", "", line)
+    if "#" in code and '"' not in code.split("#", 1)[0]:
+        code = code.split("#", 1)[0]
+    return code.count('"""')
 
 
 def _bad_dedent(source: SourceFile, exc: _BadDedent) -> Diagnostic:
