@@ -119,7 +119,7 @@ class Explainer:
         )
         if rule.explain is not None:
             text = render(rule.explain, self._template_context(rule, env))
-            return f"{scale_descriptor} {text}" if scale_descriptor else text
+            return " ".join(part for part in (scale_descriptor, text) if part)
         if scale_descriptor:
             return scale_descriptor
         if result.kind == "requirement":
