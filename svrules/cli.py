@@ -20,6 +20,8 @@ import typer
 from rich.console import Console
 
 from .api import check_file, load_policy
+from .cli_fmt import register as register_fmt
+from .cli_test import register as register_test
 from .diagnostics import Diagnostic, SvrulesError, render
 from .report import print_table, to_markdown
 from .tender import parse_as_of
@@ -251,6 +253,8 @@ def batch(
 
 
 # Command groups that live in their own modules register here, one line each.
+register_test(app)
+register_fmt(app)
 
 
 def main() -> None:
