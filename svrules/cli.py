@@ -20,6 +20,8 @@ import typer
 from rich.console import Console
 
 from .api import check_file, load_policy
+from .cli_diff import register as register_diff
+from .cli_docs import register as register_docs
 from .cli_fmt import register as register_fmt
 from .cli_test import register as register_test
 from .diagnostics import Diagnostic, SvrulesError, render
@@ -254,6 +256,8 @@ def batch(
 
 # Command groups that live in their own modules register here, one line each.
 register_test(app)
+register_diff(app)
+register_docs(app)
 register_fmt(app)
 
 
@@ -285,10 +289,18 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _click_usage_errors() -> type[Exception]:
+def _click_usage_errors() -> tuple[type[Exception], ...]:
+    """Click's usage errors: Typer may bundle its own copy of Click, so take both."""
     import click
 
-    return click.ClickException
+    errors: list[type[Exception]] = [click.ClickException]
+    try:
+        from typer._click.exceptions import ClickException as BundledClickException
+    except ImportError:
+        pass
+    else:
+        errors.append(BundledClickException)
+    return tuple(errors)
 
 
 if __name__ == "__main__":
