@@ -13,6 +13,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from . import decimals as d
@@ -260,6 +261,10 @@ class CompiledPolicy:
     @property
     def policy(self) -> n.Policy:
         return self.checked.policy
+
+    @cached_property
+    def contract_fields(self) -> dict[str, n.FieldDecl]:
+        return self.checked.fields("contract")
 
 
 def compile_policy(checked: CheckedPolicy) -> CompiledPolicy:

@@ -39,7 +39,7 @@ def resolve_as_of(compiled: CompiledPolicy, tender: Tender, as_of: date | None) 
     """`--as-of`, else `contract.tender_date` when declared and stated, else today in the UK."""
     if as_of is not None:
         return as_of
-    declared = compiled.checked.fields("contract").get("tender_date")
+    declared = compiled.contract_fields.get("tender_date")
     stated = tender.contract.get("tender_date")
     if declared is not None and declared.type == "date" and isinstance(stated, date):
         return stated
@@ -98,7 +98,9 @@ def evaluate(compiled: CompiledPolicy, tender: Tender, as_of: date | None = None
     """Evaluate every bid of a validated tender."""
     day = resolve_as_of(compiled, tender, as_of)
     params = resolve_params(compiled, day)
-    typed_params = {p.param.name: (params[p.param.name], p.type) for p in compiled.params}
+    typed_params = (
+        {p.param.name: (params[p.param.name], p.type) for p in compiled.params} if compiled.params else {}
+    )
     contract_value = (
         tender.contract.get("value") if isinstance(tender.contract.get("value"), Decimal) else None
     )

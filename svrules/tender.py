@@ -27,6 +27,7 @@ _PERCENT_STRING = re.compile(r"(-?[0-9]+(\.[0-9]+)?)%$")
 _DATE_STRING = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _LIMIT = Decimal(10) ** 15
 TOP_LEVEL_KEYS = ("contract", "bids", "id", "title")
+_TOP_LEVEL = frozenset(TOP_LEVEL_KEYS)
 
 
 class Bid(NamedTuple):
@@ -36,8 +37,7 @@ class Bid(NamedTuple):
     values: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Tender:
+class Tender(NamedTuple):
     """A validated tender: the contract's values and the bids in input order."""
 
     contract: dict[str, Any]
@@ -66,6 +66,12 @@ def _pairs(items: list[tuple[str, Any]]) -> _Pairs:
 class _NotANumber:
     def __init__(self, text: str):
         self.text = text
+
+
+def _plain_object(value: Any) -> bool:
+    """A JSON object with no repeated key (as parsed here, or a plain dict from Python)."""
+    kind = type(value)
+    return kind is dict or (kind is _Pairs and not value.repeated)
 
 
 def parse_json(source: SourceFile) -> Any:
@@ -120,13 +126,15 @@ class RecordSpec:
     fields: Mapping[str, n.FieldDecl]
     converters: dict[str, Any]
     required: frozenset[str]
+    fast: Any = None  # generated: the values of a record that is plainly valid, else None
 
 
 def record_spec(fields: Mapping[str, n.FieldDecl] | RecordSpec) -> RecordSpec:
     if isinstance(fields, RecordSpec):
         return fields
     converters = {name: fast_converter(decl) for name, decl in fields.items()}
-    return RecordSpec(fields, converters, frozenset(name for name, d in fields.items() if not d.optional))
+    required = frozenset(name for name, d in fields.items() if not d.optional)
+    return RecordSpec(fields, converters, required, _fast_record(fields))
 
 
 class TenderValidator:
@@ -149,6 +157,10 @@ class TenderValidator:
         self.problems.append(Diagnostic(code, message, None, hint, path=self.path, where=where))
 
     def validate(self, data: Any) -> Tender:
+        """The validated tender, or `InputError` listing every problem (bid and field)."""
+        quick = self._plainly_valid(data)
+        if quick is not None:
+            return quick
         if not isinstance(data, dict):
             self.problem(
                 "the file", "a tender is a JSON object with 'contract' and 'bids'", code="bad-tender"
@@ -172,6 +184,42 @@ class TenderValidator:
         if self.problems:
             raise InputError(self.problems)
         return Tender(contract, tuple(bids), data.get("id"), data.get("title"), self.path)
+
+    def _plainly_valid(self, data: Any) -> Tender | None:
+        """The tender when every part of it takes the fast path; None at the first doubt."""
+        contract_fast, bid_fast = self.contract_spec.fast, self.bid_spec.fast
+        if (
+            not _plain_object(data)
+            or contract_fast is None
+            or bid_fast is None
+            or not _TOP_LEVEL.issuperset(data)
+        ):
+            return None
+        contract, raw_bids = data.get("contract"), data.get("bids")
+        if not _plain_object(contract) or type(raw_bids) is not list or not raw_bids:
+            return None
+        tender_id, title = data.get("id"), data.get("title")
+        if (tender_id is not None and type(tender_id) is not str) or (
+            title is not None and type(title) is not str
+        ):
+            return None
+        contract_values = contract_fast(contract, None)
+        if contract_values is None:
+            return None
+        bids = []
+        seen = set()
+        for item in raw_bids:
+            if not _plain_object(item):
+                return None
+            bidder = item.get("bidder")
+            if type(bidder) is not str or bidder in seen or not bidder.strip():
+                return None
+            seen.add(bidder)
+            values = bid_fast(item, "bidder")
+            if values is None:
+                return None
+            bids.append(Bid(bidder, values))
+        return Tender(contract_values, tuple(bids), tender_id, title, self.path)
 
     def _bids(self, raw: Any) -> list[Bid]:
         if raw is None:
@@ -236,8 +284,12 @@ class TenderValidator:
         if root == "contract":
             self._repeated(raw, where)
         spec = self._spec(fields)
+        if spec.fast is not None:
+            values = spec.fast(raw, skip)
+            if values is not None:
+                return values
         converters = spec.converters
-        values: dict[str, Any] = {}
+        values = {}
         for key, value in raw.items():
             convert_value = converters.get(key)
             if convert_value is None:
@@ -533,3 +585,68 @@ def fast_converter(decl: n.FieldDecl) -> Any:
     if kind == "text":
         return lambda v: v if type(v) is str else slow(v, decl)
     return lambda v: slow(v, decl)
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_FAST_TESTS = {
+    # (the test for a plainly valid value, the stored value): Decimal and int numbers, bools, strings
+    "money": (
+        "(t is Decimal and -LIMIT < v < LIMIT and v == PLUS(v)) or (t is int and -LIMIT < v < LIMIT)",
+        "DEC(v)",
+    ),
+    "number": (
+        "(t is Decimal and -LIMIT < v < LIMIT and v == PLUS(v)) or (t is int and -LIMIT < v < LIMIT)",
+        "DEC(v)",
+    ),
+    "count": (
+        "(t is Decimal and 0 <= v < LIMIT and v == PLUS(v) and v == v.to_integral_value()) or (t is int and 0 <= v < LIMIT)",
+        "DEC(v)",
+    ),
+    "percent": ("((t is Decimal and v == PLUS(v)) or t is int) and 0 <= v <= 100", "DEC(v).scaleb(-2, CTX)"),
+    "yes/no": ("t is bool", "v"),
+    "text": ("t is str", "v"),
+}
+
+
+def _fast_record(fields: Mapping[str, n.FieldDecl]) -> Any:
+    """Generate a function that returns the values of a record that is plainly valid.
+
+    It answers None at the first doubt (an unknown key, a missing field, a value of an
+    unusual shape, a declared range, a date), and the field-by-field path then explains.
+    The source is built from the declarations only: field names are checked identifiers
+    and every value is a constant passed in.
+    """
+    constants: dict[str, Any] = {
+        "Decimal": Decimal, "DEC": Decimal, "LIMIT": _LIMIT, "PLUS": DECIMAL_CONTEXT.plus, "CTX": DECIMAL_CONTEXT,
+        "ALLOWED": frozenset(fields), "ABSENT": _SLOW,
+    }  # fmt: skip
+    lines = [
+        "def fast(raw, skip):",
+        "    if not ALLOWED.issuperset(raw.keys() - {skip}):",
+        "        return None",
+        "    out = {}",
+    ]
+    for i, (name, decl) in enumerate(fields.items()):
+        if not _IDENTIFIER.match(name) or decl.type not in _FAST_TESTS or decl.low is not None:
+            return None  # dates and ranges: the per-field path handles every record
+        test, stored = _FAST_TESTS[decl.type]
+        if decl.one_of is not None:
+            constants[f"OPTIONS{i}"] = frozenset(item.value for item in decl.one_of.items)  # type: ignore[union-attr]
+            test = f"{test} and v in OPTIONS{i}"
+        lines.append(f"    v = raw.get({name!r}, ABSENT)")
+        lines.append("    t = type(v)")
+        if decl.optional:
+            lines.append("    if v is ABSENT or v is None:")
+            lines.append("        pass")
+            lines.append(f"    elif {test}:")
+        else:
+            lines.append(f"    if {test}:")
+        lines.append(f"        out[{name!r}] = {stored}")
+        lines.append("    else:")
+        lines.append("        return None")
+    lines.append("    return out")
+    namespace = dict(constants)
+    exec(
+        compile("\n".join(lines) + "\n", "<svrules record validator>", "exec"), namespace
+    )  # generated from declarations only
+    return namespace["fast"]
