@@ -55,11 +55,26 @@ class SvrIndenter(Indenter):
             raise _BadDedent(token, indent, self.indent_level[-1])
 
     def _process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        for token in super()._process(stream):
-            if token.type in self.CLOSE_PAREN_types and self.paren_level == 0:
-                # An unmatched closer: let the parser report it rather than assert.
-                self.paren_level = 1
+        """Lark's loop, keeping the open brackets so an unclosed one can be reported."""
+        self.open_brackets: list[Token] = []
+        token = None
+        for token in stream:
+            if token.type == self.NL_type:
+                yield from self.handle_NL(token)
+                continue
             yield token
+            if token.type in self.OPEN_PAREN_types:
+                self.paren_level += 1
+                self.open_brackets.append(token)
+            elif token.type in self.CLOSE_PAREN_types and self.paren_level:
+                self.paren_level -= 1
+                self.open_brackets.pop()
+        while len(self.indent_level) > 1:
+            self.indent_level.pop()
+            yield Token.new_borrow_pos(self.DEDENT_type, "", token) if token else Token(self.DEDENT_type, "")
+
+
+_INDENTER = SvrIndenter()
 
 
 def grammar_text() -> str:
@@ -77,7 +92,7 @@ def lark_parser() -> Lark:
         grammar_text(),
         parser="lalr",
         lexer="contextual",
-        postlex=SvrIndenter(),
+        postlex=_INDENTER,
         propagate_positions=True,
         maybe_placeholders=True,
         start="start",
@@ -114,7 +129,7 @@ def parse(source: SourceFile) -> Tree:
         except _BadDedent as exc:
             diag = _bad_dedent(source, exc)
         except UnexpectedInput as exc:
-            diag = _translate(source, exc)
+            diag = _unclosed_bracket(source, exc) or _translate(source, exc)
         else:
             if found:
                 raise ParseFailed(found)
@@ -125,6 +140,30 @@ def parse(source: SourceFile) -> Tree:
         if diag.code == "unexpected-end" or not _blank_from(lines, diag):
             break
     raise ParseFailed(found)
+
+
+def _unclosed_bracket(source: SourceFile, exc: UnexpectedInput) -> Diagnostic | None:
+    """An error on a later line than an open bracket: the bracket is never closed.
+
+    Lines may break freely inside brackets, so an unclosed one swallows what follows and
+    the parser fails far away; the fix goes at the bracket.
+    """
+    brackets = getattr(_INDENTER, "open_brackets", [])
+    if not brackets or not isinstance(getattr(exc, "line", None), int):
+        return None
+    bracket = brackets[-1]
+    if exc.line <= bracket.line:
+        return None
+    closer = ")" if bracket == "(" else "]"
+    return Diagnostic(
+        "unclosed-bracket",
+        f"this '{bracket}' is never closed",
+        Span.point(source.path, bracket.line, bracket.column),
+        f"add '{closer}' where the expression ends; inside brackets a line may break, so everything after it was read as part of it",
+    )
+
+
+_LINE_ONLY = {"empty-block", "unexpected-indent", "bad-dedent"}
 
 
 def _indent(line: str) -> int:
@@ -142,7 +181,7 @@ def _blank_from(lines: list[str], diag: Diagnostic) -> bool:
     header = start - 1
     while header >= 0 and (not lines[header].strip() or _indent(lines[header]) >= _indent(lines[start])):
         header -= 1
-    if header >= 0 and _indent(lines[header]) > 0 and diag.code != "bad-dedent":
+    if header >= 0 and _indent(lines[header]) > 0 and diag.code not in _LINE_ONLY:
         start = header
     indent = _indent(lines[start])
     end = start + 1
@@ -248,6 +287,20 @@ def _token_text(token: Token) -> str:
     return f"'{token}'"
 
 
+def _header_line(source: SourceFile, token: Token) -> int:
+    """The last line of code before a token: the header of the block that should follow."""
+    line = (
+        token.line if token.type not in ("$END", "_DEDENT") else (token.end_line or len(source.lines) + 1)
+    ) - 1
+    if token.type == "$END":
+        line = len(source.lines)
+    while line > 1 and (
+        not source.line_text(line).strip() or source.line_text(line).lstrip().startswith("#")
+    ):
+        line -= 1
+    return max(line, 1)
+
+
 def _translate(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
     if isinstance(exc, UnexpectedCharacters):
         return _unexpected_character(source, exc)
@@ -277,6 +330,11 @@ def _unexpected_character(source: SourceFile, exc: UnexpectedCharacters) -> Diag
     here = Span.point(source.path, exc.line, exc.column)
     rest = source.text[exc.pos_in_stream :]
     if char == '"':
+        if source.text[max(0, exc.pos_in_stream - 2) : exc.pos_in_stream] == '""':
+            # `"""` unclosed: the lexer took `""` as an empty text and stopped at the third quote
+            exc.pos_in_stream -= 2
+            exc.column -= 2
+            rest = source.text[exc.pos_in_stream :]
         triple = rest.startswith('"""')
         return Diagnostic(
             "unclosed-string",
@@ -292,6 +350,15 @@ def _unexpected_character(source: SourceFile, exc: UnexpectedCharacters) -> Diag
             "'£' must be followed directly by digits",
             here,
             "write amounts like £250, £12.60, £250k, £1.5m or £2bn",
+        )
+    if char == "%":
+        number = re.search(r"([0-9][0-9,.]*)\s+$", source.text[: exc.pos_in_stream])
+        written = number.group(1) if number else "25"
+        return Diagnostic(
+            "unexpected-character",
+            "'%' must follow its number directly",
+            here,
+            f"write {written}% with no space",
         )
     if char == "=":
         return Diagnostic(
@@ -320,7 +387,14 @@ def _unexpected_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
         span = Span.point(source.path, token.line, token.column, width)
     if token.type == "EQUAL" and "COMPARE" in expected:
         return Diagnostic("single-equals", "'=' cannot compare two values", span, "write '==' to compare")
-    if token.type in ("COMPARE", "IN") and "COMPARE" not in expected and "IN" not in expected:
+    before = source.line_text(token.line)[: token.column - 1].rstrip() if token.type != "$END" else ""
+    after_operator = before.endswith(("=", "<", ">", "+", "-", "*", "/", " in", " not", " and", " or"))
+    if (
+        token.type in ("COMPARE", "IN")
+        and "COMPARE" not in expected
+        and "IN" not in expected
+        and not after_operator
+    ):
         return Diagnostic(
             "chained-comparison",
             "comparisons do not chain",
@@ -348,11 +422,15 @@ def _unexpected_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
             ),
             "indent only the lines inside a block (after a line ending in ':')",
         )
-    if token.type == "_NL" and "_INDENT" in expected:
+    header = _header_line(source, token)
+    text = source.line_text(header)
+    later = token.type in ("$END", "_DEDENT") or token.line > header
+    opens_block = text.split("#", 1)[0].rstrip().endswith(":") and later
+    if token.type not in ("_INDENT", "_NL") and opens_block and expected <= {"_INDENT", "_NL"}:
         return Diagnostic(
             "empty-block",
-            "a block is expected after this line",
-            Span.point(source.path, token.line, max(1, token.column - 1)),
+            "this line opens a block, but nothing is indented under it",
+            Span(source.path, header, len(text) - len(text.lstrip()) + 1, header, len(text.rstrip()) + 1),
             "indent the lines that belong to it; blocks are never empty",
         )
     return Diagnostic(
