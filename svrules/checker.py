@@ -20,7 +20,7 @@ from . import nodes as n
 from . import units
 from .diagnostics import Diagnostic, Related, did_you_mean
 from .source import SourceFile, SourceReadError, Span, read_source
-from .templates import TemplateScope, check_template
+from .templates import TemplateProblem, TemplateScope, check_template
 
 RESERVED = frozenset(
     [
@@ -39,6 +39,18 @@ RESERVED = frozenset(
         "rule",
     ]
 )
+# The hint an error gets when its call site has nothing more specific to say.
+DEFAULT_HINTS = {
+    "unit-mismatch": "units must combine: money with money, percents with percents; money × a number or percent is money (table in docs/language/values.md)",
+    "bad-call": "the built-ins are ceil(x), floor(x), abs(x), round(x, places), min(a, b, …), max(a, b, …), clamp(x, low, high)",
+    "score-out-of-range": "write a percent from 0% to 100%",
+    "duplicate-scale-level": "give each level once, with one descriptor",
+    "bad-range": "write the bounds in the field's own unit, e.g. from 0% to 100% for a percent",
+    "bad-score": "score money, a number or a percent",
+    "bad-weight": "a weight is a percent above 0% and at most 100%, e.g. 'weight 5%'",
+    "template-syntax": "check the {{ … }} and {% … %} tags; inside them write plain values, not £ amounts",
+    "param-missing-date": "write each value as VALUE from YYYY-MM-DD",
+}
 RATINGS = ("good", "approaching_target", "requires_improvement", "inadequate", "other")
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -107,6 +119,7 @@ class Scope:
     roots: dict[str, dict[str, n.FieldDecl]]
     names: dict[str, str]
     context: str  # for messages: "a parameter", "the policy's 'applies when'", …
+    let_spans: dict[str, Span] = field(default_factory=dict)  # where each let of the rule is bound
 
 
 class Checker:
@@ -122,6 +135,7 @@ class Checker:
     def error(
         self, code: str, message: str, span: Span, hint: str | None = None, related: tuple[Related, ...] = ()
     ) -> None:
+        hint = hint or DEFAULT_HINTS.get(code)
         self.out.diagnostics.append(Diagnostic(code, message, span, hint, "error", related))
 
     def warn(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
@@ -383,6 +397,7 @@ class Checker:
             if t:
                 lets[let.name] = t
                 scope.names[let.name] = t
+                scope.let_spans[let.name] = let.span
         self.out.let_types[_rule_key(rule)] = lets
 
     def expect_bool(self, expr: n.Expr, scope: Scope, where: str) -> None:
@@ -589,6 +604,19 @@ class Checker:
         return units.list_of(types.pop() if types else "nothing")
 
     def _name(self, expr: n.Name, scope: Scope) -> str | None:
+        bound = scope.let_spans.get(expr.name)
+        if (
+            bound is not None
+            and bound.path == expr.span.path
+            and (expr.span.line, expr.span.column) < (bound.line, bound.column)
+        ):
+            self.error(
+                "unknown-name",
+                f"'{expr.name}' is used before its let",
+                expr.span,
+                f"move 'let {expr.name} = …' (line {bound.line}) above its first use",
+            )
+            return None
         if expr.name in scope.names:
             return scope.names[expr.name]
         if expr.name in ("true", "false", "True", "False"):
@@ -671,6 +699,8 @@ class Checker:
                     and t == units.NUMBER
                 ):
                     hint = f"write the amount as money: £{side.text}"
+            if hint is None and expr.op in "*/" and left == right == units.MONEY:
+                hint = "multiply or divide money by a number or a percent" if expr.op == "*" else None
             self.error(
                 "unit-mismatch",
                 units.arithmetic_error(expr.op, left, right),
@@ -829,18 +859,46 @@ class Checker:
                     continue
                 self.out.templates[(_rule_key(rule), kind)] = source
                 scope = self._template_scope(rule)
-                for problem in check_template(source.text, scope):
-                    line = source.first_line + problem.line - 1
-                    text = self._line_of(source.path, line)
-                    indent = len(text) - len(text.lstrip())
-                    span = Span(source.path, line, indent + 1, line, max(len(text) + 1, indent + 2))
-                    at = text.find(problem.needle) if problem.needle else -1
-                    if at >= 0:
-                        span = Span(source.path, line, at + 1, line, at + 1 + len(problem.needle or ""))
+                guard = kind == "clause" and not isinstance(rule, n.Kpi)
+                problems = check_template(source.text, scope, bid_guard=guard)
+                for problem, span in zip(problems, self._template_spans(problems, source), strict=True):
                     related = ()
                     if source.path != self.path:
                         related = (Related(template.span, "the template of this rule"),)
-                    self.error(problem.code, problem.message, span, problem.hint, related)
+                    if problem.severity == "warning":
+                        self.warn(problem.code, problem.message, span, problem.hint)
+                    else:
+                        self.error(problem.code, problem.message, span, problem.hint, related)
+
+    def _template_spans(self, problems: list[TemplateProblem], source: TemplateSource) -> list[Span]:
+        """Where each template problem goes: its needle inside `{{ }}` or `{% %}` on its line.
+
+        Jinja gives lines, not columns. When several problems name the same text on one
+        line they take its last occurrences in order, so a loop variable used after its
+        loop is underlined there, not at the loop.
+        """
+        count: dict[tuple[int, str], int] = {}
+        for p in problems:
+            if p.needle:
+                count[(p.line, p.needle)] = count.get((p.line, p.needle), 0) + 1
+        seen: dict[tuple[int, str], int] = {}
+        spans = []
+        for p in problems:
+            line = source.first_line + p.line - 1
+            text = self._line_of(source.path, line)
+            indent = len(text) - len(text.lstrip())
+            span = Span(source.path, line, indent + 1, line, max(len(text) + 1, indent + 2))
+            if p.needle:
+                places = _needle_places(text, p.needle)
+                key = (p.line, p.needle)
+                k = seen.get(key, 0)
+                seen[key] = k + 1
+                index = len(places) - count[key] + k
+                if places and 0 <= index < len(places):
+                    at = places[index]
+                    span = Span(source.path, line, at + 1, line, at + 1 + len(p.needle))
+            spans.append(span)
+        return spans
 
     def _template_source(self, rule: n.Rule, kind: str, template: n.Template) -> TemplateSource | None:
         if not template.from_file:
@@ -909,6 +967,21 @@ class Checker:
                 )
 
     _sources: dict[str, SourceFile] = {}  # noqa: RUF012 - replaced per instance in check()
+
+
+def _needle_places(text: str, needle: str) -> list[int]:
+    """Offsets of `needle` as a whole word inside template tags, loop targets left out."""
+    places = []
+    for tag in re.finditer(r"\{\{.*?\}\}|\{%.*?%\}", text):
+        for match in re.finditer(rf"(?<![\w.]){re.escape(needle)}(?!\w)", tag.group(0)):
+            before = tag.group(0)[: match.start()]
+            if re.search(r"\bfor\s+[\w\s,]*$", before):
+                continue  # the loop's own target
+            places.append(tag.start() + match.start())
+    if not places:
+        at = text.find(needle)
+        places = [at] if at >= 0 else []
+    return places
 
 
 def _rule_key(rule: n.Rule) -> str:

@@ -23,6 +23,7 @@ from .api import check_file, load_policy
 from .cli_diff import register as register_diff
 from .cli_docs import register as register_docs
 from .cli_fmt import register as register_fmt
+from .cli_render import register as register_render
 from .cli_test import register as register_test
 from .diagnostics import Diagnostic, SvrulesError, render
 from .report import print_table, to_markdown
@@ -120,6 +121,9 @@ def _write(output: Path | None, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -259,6 +263,7 @@ register_test(app)
 register_diff(app)
 register_docs(app)
 register_fmt(app)
+register_render(app)
 
 
 def main() -> None:

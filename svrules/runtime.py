@@ -62,6 +62,7 @@ def resolve_params(compiled: CompiledPolicy, as_of: date) -> dict[str, Any]:
                             f"takes effect (its first date is {first.isoformat()})",
                             None,
                             f"evaluate with --as-of {first.isoformat()} or later, or give the parameter an earlier value",
+                            path=compiled.checked.source.path,
                         )
                     ]
                 )

@@ -203,6 +203,20 @@ class TenderValidator:
             title is not None and type(title) is not str
         ):
             return None
+        try:
+            return self._plainly_valid_parts(contract, raw_bids, tender_id, title, contract_fast, bid_fast)
+        except ArithmeticError:  # a NaN in a mapping: the full path explains
+            return None
+
+    def _plainly_valid_parts(
+        self,
+        contract: Any,
+        raw_bids: list[Any],
+        tender_id: Any,
+        title: Any,
+        contract_fast: Any,
+        bid_fast: Any,
+    ) -> Tender | None:
         contract_values = contract_fast(contract, None)
         if contract_values is None:
             return None
@@ -285,7 +299,10 @@ class TenderValidator:
             self._repeated(raw, where)
         spec = self._spec(fields)
         if spec.fast is not None:
-            values = spec.fast(raw, skip)
+            try:
+                values = spec.fast(raw, skip)
+            except ArithmeticError:  # a NaN in a mapping: the field-by-field path explains
+                values = None
             if values is not None:
                 return values
         converters = spec.converters
@@ -351,13 +368,15 @@ def _show(value: Any) -> str:
         return value.text
     if isinstance(value, Decimal):
         return f"{value:f}" if abs(value) < _LIMIT else str(value)
-    return json.dumps(value, default=str)
+    return json.dumps(value, default=str, ensure_ascii=False)
 
 
 def _exact(value: Decimal) -> Decimal | Problem:
     """The value itself when svrules can hold it exactly; why not, otherwise."""
+    if not value.is_finite():
+        return Problem(f"{value} is not a number", code="bad-number")
     if -_LIMIT < value < _LIMIT and len(value.as_tuple().digits) <= 28:
-        return value  # the common case, checked first
+        return value  # the common case
     if not value.is_finite():
         return Problem(f"{value} is not a number", code="bad-number")
     if abs(value) >= _LIMIT:
@@ -401,6 +420,12 @@ def convert(value: Any, decl: n.FieldDecl) -> Any:
 
 def _money(value: Any, decl: n.FieldDecl) -> Decimal | Problem:
     if isinstance(value, dict):
+        if getattr(value, "repeated", None):
+            return Problem(
+                f"key '{value.repeated[0]}' appears more than once in the amount",
+                "keep one of them",
+                "repeated-key",
+            )
         currency = value.get("currency", "GBP")
         extra = set(value) - {"amount", "currency"}
         if extra or "amount" not in value:

@@ -6,7 +6,9 @@ import re
 
 from .conftest import ROOT
 
-_EMITTERS = re.compile(r'(?:Diagnostic\(|self\.error\(|self\.warn\(|self\.problem\(|_error\(|_warn\(|Problem\()\s*"([a-z0-9-]+)"')
+_EMITTERS = re.compile(
+    r'(?:Diagnostic\(|self\.error\(|self\.warn\(|self\.problem\(|_error\(|_warn\(|Problem\()\s*"([a-z0-9-]+)"'
+)
 _CODE_ARGS = re.compile(r'code\s*=\s*"([a-z0-9-]+)"|,\s*"([a-z]+(?:-[a-z0-9]+)+)"\)')
 
 
