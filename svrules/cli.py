@@ -295,16 +295,20 @@ def main() -> None:
 
 
 def _click_usage_errors() -> tuple[type[Exception], ...]:
-    """Click's usage errors: Typer may bundle its own copy of Click, so take both."""
-    import click
-
-    errors: list[type[Exception]] = [click.ClickException]
+    """Click's usage errors: newer Typer bundles its own copy of Click, older uses Click's."""
+    errors: list[type[Exception]] = []
     try:
         from typer._click.exceptions import ClickException as BundledClickException
     except ImportError:
         pass
     else:
         errors.append(BundledClickException)
+    try:
+        import click
+    except ImportError:
+        pass
+    else:
+        errors.append(click.ClickException)
     return tuple(errors)
 
 
