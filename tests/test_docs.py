@@ -14,7 +14,7 @@ _CODE_ARGS = re.compile(r'code\s*=\s*"([a-z0-9-]+)"|,\s*"([a-z]+(?:-[a-z0-9]+)+)
 
 def _emitted_codes() -> set[str]:
     codes: set[str] = set()
-    for path in (ROOT / "svrules").glob("*.py"):
+    for path in (ROOT / "svrules").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         codes |= set(_EMITTERS.findall(text))
         codes |= {a or b for a, b in _CODE_ARGS.findall(text)}

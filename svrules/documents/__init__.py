@@ -1,0 +1,35 @@
+"""Documents from the rules: the social value schedule (`schedule`), the assessment summary
+(`feedback`) and the assessment methodology (`methodology`), built from a compiled policy as
+one neutral document model (`model`), which `document_writers` writes as Markdown, HTML or
+DOCX. Templates render through `templates.render`; a failure is a `PolicyError` at its line.
+"""
+
+from __future__ import annotations
+
+from .common import compiled_of, read_contract
+from .feedback import feedback, feedback_all, file_stems
+from .methodology import methodology
+from .model import Block, Bullets, ClauseBlock, Document, Facts, Inline, Paragraph, Section, Table, plain_text
+from .schedule import schedule
+from .view import PolicyView
+
+__all__ = [
+    "Block",
+    "Bullets",
+    "ClauseBlock",
+    "Document",
+    "Facts",
+    "Inline",
+    "Paragraph",
+    "PolicyView",
+    "Section",
+    "Table",
+    "compiled_of",
+    "feedback",
+    "feedback_all",
+    "file_stems",
+    "methodology",
+    "plain_text",
+    "read_contract",
+    "schedule",
+]

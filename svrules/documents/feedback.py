@@ -1,0 +1,572 @@
+"""The assessment summary for a bidder (regulation 31 of the Procurement Regulations 2024):
+the outcome and rank, each requirement, each criterion's score explained by the values in
+the bidder's own tender and what would have scored higher, sub-totals and total; and the
+file stems of bidders' summaries.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, DecimalException
+from typing import Any
+
+from .. import nodes as n
+from .. import units
+from ..compiler import CompiledPolicy, CompiledRule, Env, MissingField
+from ..diagnostics import Diagnostic, InputError
+from ..results import BidResult, RuleResult, TenderResult
+from .common import _measure_blocks, _params, find_bid
+from .model import (
+    Block,
+    Bullets,
+    Document,
+    Facts,
+    Inline,
+    Paragraph,
+    Section,
+    Table,
+    code,
+    inline,
+    plain_text,
+    strong,
+)
+from .scoring import _conditional_chain, method_blocks, scores_available
+from .view import _FAILURES, PolicyView
+from .wording import pct, points, show, words
+
+
+def feedback(
+    compiled: CompiledPolicy, result: TenderResult, bidder: str, compare_winner: bool = False
+) -> Document:
+    """The assessment summary for one bidder (regulation 31 of the Procurement Regulations 2024)."""
+    view = PolicyView(compiled)
+    if not result.applies:
+        raise InputError(
+            [
+                Diagnostic(
+                    "policy-not-applicable",
+                    f"policy '{view.policy.name}' does not apply to this tender's contract, so no tender was assessed",
+                    None,
+                    "check the contract's values",
+                )
+            ]
+        )
+    bid = find_bid(result, bidder)
+    return _Feedback(view, result, bid, compare_winner).document()
+
+
+def feedback_all(
+    compiled: CompiledPolicy, result: TenderResult, compare_winner: bool = False
+) -> list[tuple[str, Document]]:
+    """Every bidder's assessment summary, in the tender's order, with unique file stems."""
+    stems = file_stems([b.bidder for b in result.bids])
+    return [(stems[b.bidder], feedback(compiled, result, b.bidder, compare_winner)) for b in result.bids]
+
+
+def file_stems(bidders: list[str]) -> dict[str, str]:
+    """Slugs of bidder names (`Dale & Sons Ltd` → `dale-sons-ltd`), unique and deterministic."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for index, name in enumerate(bidders, start=1):
+        ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+        stem = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60].strip("-") or f"bidder-{index}"
+        candidate, k = stem, 2
+        while candidate in used:
+            candidate, k = f"{stem}-{k}", k + 1
+        used.add(candidate)
+        out[name] = candidate
+    return out
+
+
+@dataclass
+class _Feedback:
+    view: PolicyView
+    result: TenderResult
+    bid: BidResult
+    compare: bool
+    winner: BidResult | None = field(init=False, default=None)
+    tied: list[BidResult] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        firsts = [b for b in self.result.bids if b.rank == 1]
+        self.tied = firsts
+        self.winner = firsts[0] if firsts else None
+
+    def contract_env(self) -> Env:
+        tender_contract = next(
+            (
+                r.detail[0].contract
+                for r in self.bid.criteria
+                if isinstance(r.detail, tuple) and r.detail and isinstance(r.detail[0], Env)
+            ),
+            None,
+        )
+        return self.view.env(tender_contract, None, _params(self.result))
+
+    def criterion_rule(self, c: RuleResult) -> CompiledRule:
+        return self.view.rules[("criterion", c.id)]
+
+    def document(self) -> Document:
+        view, bid, result = self.view, self.bid, self.result
+        p = view.policy
+        facts: list[tuple[str, Inline]] = [("Supplier", inline(bid.bidder))]
+        if result.tender_title or result.tender_id:
+            facts.append(("Tender", inline(result.tender_title or result.tender_id or "")))
+        facts += view.policy_facts()
+        facts.append(("Assessed as of", inline(show(result.as_of, units.DATE))))
+        facts.append(("Outcome", inline(self.outcome_words())))
+        weights = sum((c.weight for c in view.compiled.criteria), Decimal(0))
+        intro = [
+            Paragraph(
+                inline(
+                    f"This assessment summary explains how {bid.bidder}'s tender was assessed against the social value requirements and award criteria of {p.title} (regulation 31 of the Procurement Regulations 2024)."
+                ),
+                "lead",
+            ),
+            Paragraph(
+                inline(
+                    f"The award criteria and assessment methodology are set out in full in the assessment methodology for this policy ({p.name}, {view.version_text}), published with the tender documents. A criterion's score is a percentage of its weight; its points are the score × the weight, as marks out of 100 for the whole tender. These criteria carry {show(weights, units.PERCENT)} of the marks"
+                    + (
+                        "."
+                        if weights == 1
+                        else f"; the other {show(1 - weights, units.PERCENT)} are assessed outside this policy."
+                    )
+                    + " Figures are shown to two decimal places; totals and ranks use the exact values."
+                )
+            ),
+        ]
+        sections = [Section("Outcome", "1", tuple(self.outcome_blocks()))]
+        sections.append(Section("Requirements", "2", tuple(self.requirement_blocks())))
+        if bid.compliant:
+            sections.append(Section("Scores", "3", tuple(self.score_blocks())))
+            sections.append(
+                Section("How each criterion was scored", "4", tuple(self.criterion_sections("4")))
+            )
+            if bid.social_value.measures:
+                sections.append(
+                    Section("Social value offered", "5", tuple(_measure_blocks(view, _params(result), bid)))
+                )
+        return Document(
+            "feedback",
+            f"Assessment summary: {bid.bidder}",
+            p.title,
+            view.header("assessment summary"),
+            tuple(facts),
+            tuple(intro),
+            tuple(sections),
+            view.footer("Assessment summary"),
+            date=result.as_of,
+            author=p.authority,
+        )
+
+    # ------------------------------------------------------------ outcome
+
+    def compliant_count(self) -> int:
+        return sum(1 for b in self.result.bids if b.compliant)
+
+    def outcome_words(self) -> str:
+        bid = self.bid
+        if not bid.compliant:
+            return "disqualified: the tender does not meet every requirement, so it was not scored or ranked"
+        if bid.total_score is None:
+            titles = [c.title for c in bid.criteria if c.outcome == "error"]
+            return (
+                "not yet ranked: "
+                + ", ".join(titles)
+                + (" needs" if len(titles) == 1 else " need")
+                + " attention"
+            )
+        ranked = len(self.result.ranked)
+        if bid.rank == 1:
+            return f"highest score ({points(bid.total_score)} points)" + (
+                " — tied" if len(self.tied) > 1 else ""
+            )
+        return f"ranked {bid.rank} of {ranked} with {points(bid.total_score)} points"
+
+    def outcome_blocks(self) -> list[Block]:
+        bid, view = self.bid, self.view
+        out: list[Block] = []
+        if not bid.compliant:
+            failed = [r for r in bid.requirements if r.outcome in ("not_met", "error")]
+            names = "; ".join(r.title for r in failed)
+            out.append(
+                Paragraph(
+                    inline(
+                        f"Your tender was disqualified because it does not meet {'this requirement' if len(failed) == 1 else 'these requirements'}: {names}. A tender must meet every requirement that applies to the contract to be scored, so your tender was not scored or ranked. Section 2 gives the reason for each requirement by reference to your tender."
+                    )
+                )
+            )
+            return out
+        available = bid.available_weight or Decimal(0)
+        if bid.total_score is None:
+            attention = [c for c in bid.criteria if c.outcome == "error"]
+            for c in attention:
+                out.append(
+                    Paragraph(
+                        inline(
+                            f"The criterion {c.title} could not be scored: {view.reason(self.criterion_rule(c), c)}. Until it is resolved your tender has no total score and no rank."
+                        )
+                    )
+                )
+            return out
+        out.append(
+            Paragraph(
+                inline(
+                    f"Your tender meets every requirement and scored {points(bid.total_score)} points out of the {points(available)} available under these criteria."
+                )
+            )
+        )
+        if bid.rank == 1:
+            if len(self.tied) > 1:
+                others = [b.bidder for b in self.tied if b is not bid]
+                out.append(Paragraph(inline(f"It shares the highest score with {', '.join(others)}.")))
+            else:
+                out.append(
+                    Paragraph(
+                        inline(
+                            f"It is the highest-scoring of the {self.compliant_count()} compliant tenders under these criteria."
+                        )
+                    )
+                )
+            return out
+        winner = self.winner
+        assert winner is not None and winner.total_score is not None
+        out.append(
+            Paragraph(
+                inline(
+                    f"It ranked {bid.rank} of the {len(self.result.ranked)} ranked tenders. The highest-scoring tender scored {points(winner.total_score)} points, {points(winner.total_score - bid.total_score)} more than yours."
+                )
+            )
+        )
+        behind = []
+        for mine, theirs in zip(bid.criteria, winner.criteria, strict=True):
+            gap = (theirs.points or Decimal(0)) - (mine.points or Decimal(0))
+            if gap > 0:
+                behind.append((gap, mine, theirs))
+        behind.sort(key=lambda item: -item[0])
+        if behind:
+            if self.compare:
+                items = tuple(
+                    inline(
+                        f"{m.title}: {points(m.points)} points against {points(t.points)} (a difference of {points(g)})"
+                    )
+                    for g, m, t in behind
+                )
+            else:
+                items = tuple(
+                    inline(f"{m.title}: your tender scored {pct(m.score)} of its {pct(m.weight)} weight")
+                    for _g, m, _t in behind
+                )
+            out.append(
+                Paragraph(
+                    inline(
+                        "The highest-scoring tender gained more points than yours on these criteria, largest difference first:"
+                    )
+                )
+            )
+            out.append(Bullets(items))
+            ahead = [
+                m.title
+                for m, t in zip(bid.criteria, winner.criteria, strict=True)
+                if (m.points or 0) > (t.points or 0)
+            ]
+            if ahead:
+                out.append(
+                    Paragraph(
+                        inline(
+                            "Your tender gained more points than the highest-scoring tender on: ",
+                            "; ".join(ahead),
+                            ".",
+                        )
+                    )
+                )
+            out.append(
+                Paragraph(
+                    inline(
+                        "Section 4 explains each of your scores by reference to your tender and what would have scored higher."
+                    )
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------ requirements
+
+    def requirement_blocks(self) -> list[Block]:
+        bid, view = self.bid, self.view
+        if not bid.requirements:
+            return [Paragraph(inline("The policy sets no pass or fail requirements."))]
+        rows = []
+        words_ = {
+            "met": "met",
+            "not_met": "not met",
+            "not_applicable": "does not apply",
+            "error": "could not be decided",
+        }
+        for r in bid.requirements:
+            rows.append(
+                (
+                    inline(r.title),
+                    inline(words_[r.outcome]),
+                    inline(view.reason(view.rules[("requirement", r.id)], r)),
+                )
+            )
+        out: list[Block] = [Table(("Requirement", "Outcome", "Reason"), tuple(rows))]
+        for r in bid.requirements:
+            if r.outcome not in ("not_met", "error"):
+                continue
+            crule = view.rules[("requirement", r.id)]
+            inner: list[Block] = [
+                Facts(
+                    tuple(
+                        [
+                            (
+                                "Outcome",
+                                inline(
+                                    "not met: the tender is disqualified"
+                                    if r.outcome == "not_met"
+                                    else "could not be decided: the tender is disqualified"
+                                ),
+                            ),
+                            ("Required", view.condition(crule.rule.met_when)),
+                            ("Reason", inline(view.reason(crule, r))),
+                        ]
+                        + [("Source", inline(ref)) for ref in r.refs]
+                    )
+                ),
+            ]
+            table = self.trace_table(crule, r)
+            if table:
+                inner.append(table)
+            out.append(Section(f"Not met: {r.title}", None, tuple(inner)))
+        return out
+
+    def trace_table(self, crule: CompiledRule, r: RuleResult) -> Table | None:
+        """The values from the tender (and the contract) that decided an outcome."""
+        view = self.view
+        lets = {let.name: let.value for let in crule.rule.lets}
+        rows = []
+        for entry in r.trace:
+            name = entry["name"]
+            type_ = self._type_of(crule, name)
+            value = None if entry.get("missing") else _from_json(entry["value"], type_)
+            if name.startswith("bid."):
+                meaning = inline(view.describe_field("bid", name[4:]), " (your tender)")
+            else:
+                meaning = view._meaning(name, lets, "your tender")
+            rows.append(
+                (inline(code(name)), meaning, inline("not stated" if value is None else show(value, type_)))
+            )
+        if not rows:
+            return None
+        return Table(("Value", "What it is", "Amount"), tuple(rows), (False, False, True))
+
+    def _type_of(self, crule: CompiledRule, name: str) -> str:
+        if name.startswith(("bid.", "contract.")):
+            root, field_name = name.split(".", 1)
+            return self.view.field_type(root, field_name)
+        if name == "social_value":
+            return units.MONEY
+        if name in crule.let_types:
+            return crule.let_types[name]
+        return self.view.checked.param_types.get(name, "")
+
+    # ------------------------------------------------------------ scores
+
+    def score_blocks(self) -> list[Block]:
+        bid, view, winner = self.bid, self.view, self.winner
+        compare = self.compare and winner is not None and winner is not bid
+        header: tuple[str, ...] = ("Criterion", "Theme", "Weight", "Score", "Points")
+        numeric: tuple[bool, ...] = (False, False, True, True, True)
+        if compare:
+            header += ("Winning tender's score", "Winning tender's points")
+            numeric += (True, True)
+        rows = []
+        for i, c in enumerate(bid.criteria):
+            row: tuple[Inline, ...] = (
+                inline(c.title),
+                inline(view.theme_title(c.theme)),
+                inline(pct(c.weight)),
+                inline(self.score_text(c)),
+                inline(self.points_text(c)),
+            )
+            if compare:
+                w = winner.criteria[i]  # type: ignore[union-attr]
+                row += (inline(self.score_text(w)), inline(self.points_text(w)))
+            rows.append(row)
+        total: tuple[Inline, ...] = (
+            inline("Total"),
+            inline(""),
+            inline(pct(bid.available_weight)),
+            inline(""),
+            inline(points(bid.total_score)),
+        )
+        if compare:
+            total += (inline(""), inline(points(winner.total_score)))  # type: ignore[union-attr]
+        out: list[Block] = [Table(header, tuple(rows), numeric, total)]
+        # sub-totals by theme
+        themes = view.sections_in_order(c.rule for c in view.compiled.criteria)
+        sub_rows = []
+        for theme in themes:
+            mine = [c for c in bid.criteria if c.theme == theme]
+            weight = sum((c.weight or Decimal(0) for c in mine if c.outcome != "not_applicable"), Decimal(0))
+            got = sum((c.points or Decimal(0) for c in mine), Decimal(0))
+            row = (inline(view.theme_title(theme)), inline(pct(weight)), inline(points(got)))
+            if compare:
+                theirs = [c for c in winner.criteria if c.theme == theme]  # type: ignore[union-attr]
+                row += (inline(points(sum((c.points or Decimal(0) for c in theirs), Decimal(0)))),)
+            sub_rows.append(row)
+        sub_header: tuple[str, ...] = ("Theme", "Weight available", "Points")
+        if compare:
+            sub_header += ("Winning tender's points",)
+        out.append(Paragraph(inline(strong("Sub-totals by theme"))))
+        out.append(Table(sub_header, tuple(sub_rows), (False, True, True, True)[: len(sub_header)]))
+        return out
+
+    @staticmethod
+    def score_text(c: RuleResult) -> str:
+        if c.outcome == "scored":
+            return pct(c.score)
+        return {"not_applicable": "does not apply", "error": "needs attention", "not_scored": "not scored"}[
+            c.outcome
+        ]
+
+    @staticmethod
+    def points_text(c: RuleResult) -> str:
+        return points(c.points) if c.points is not None else "—"
+
+    def criterion_sections(self, number: str) -> list[Block]:
+        out: list[Block] = []
+        for i, c in enumerate(self.bid.criteria, start=1):
+            crule = self.criterion_rule(c)
+            rule = crule.rule
+            assert isinstance(rule, n.Criterion)
+            facts: list[tuple[str, Inline]] = [
+                ("Weight", inline(pct(c.weight))),
+                ("Scores available", inline(scores_available(rule))),
+                ("Your score", inline(self.your_score(c))),
+            ]
+            if self.compare and self.winner is not None and self.winner is not self.bid:
+                w = self.winner.criteria[i - 1]
+                facts.append(("Winning tender's score", inline(self.your_score(w))))
+            for ref in rule.refs:
+                facts.append(("Source", inline(ref.value)))
+            inner: list[Block] = [Facts(tuple(facts))]
+            inner += method_blocks(self.view, crule, self.contract_env(), with_legend=False)
+            if c.outcome == "not_applicable":
+                inner.append(
+                    Paragraph(
+                        inline(
+                            f"This criterion does not apply: {self.view.reason(crule, c)}. Its weight is not available to any tender."
+                        )
+                    )
+                )
+            else:
+                inner.append(Paragraph(inline(strong("Why:"), " ", self.view.reason(crule, c))))
+                table = self.trace_table(crule, c)
+                if table:
+                    inner.append(
+                        Paragraph(
+                            inline("The values from your tender and the contract that decided the score:")
+                        )
+                    )
+                    inner.append(table)
+                higher = self.to_score_higher(crule, c)
+                if higher:
+                    inner.append(Paragraph(inline(strong("To score higher:"), " ", higher)))
+            out.append(Section(c.title, f"{number}.{i}", tuple(inner)))
+        return out
+
+    @staticmethod
+    def your_score(c: RuleResult) -> str:
+        if c.outcome == "scored":
+            return f"{pct(c.score)}, which is {points(c.points)} of {points(c.weight)} points"
+        return _Feedback.score_text(c)
+
+    def to_score_higher(self, crule: CompiledRule, c: RuleResult) -> Inline | None:
+        """What the next better score needed, for bands, straight lines and scales."""
+        if c.outcome != "scored" or c.score is None or c.score >= 1:
+            return None
+        detail = (
+            c.detail[1]
+            if isinstance(c.detail, tuple) and len(c.detail) == 2 and isinstance(c.detail[0], Env)
+            else c.detail
+        )
+        env = (
+            c.detail[0]
+            if isinstance(c.detail, tuple) and len(c.detail) == 2 and isinstance(c.detail[0], Env)
+            else None
+        )
+        rule = crule.rule
+        assert isinstance(rule, n.Criterion)
+        s = rule.score
+        value_type = self.view.checked.types.get(id(s.value), "")
+        if not isinstance(detail, tuple) or not detail:
+            return None
+        if detail[0] == "band" and isinstance(s, n.BandScore) and crule.scorer is not None:
+            index = detail[2] if detail[2] is not None else len(s.bands)
+            for j in range(index - 1, -1, -1):
+                band = s.bands[j]
+                band_score = band.result.value  # type: ignore[union-attr]
+                if band_score > c.score and band.test != "otherwise":
+                    threshold = crule.scorer.bands[j][1]
+                    shown = plain_text(words(band.threshold))  # type: ignore[arg-type]
+                    if env is not None and threshold is not None:
+                        run_env = Env(env.contract, env.bid, env.params, env.social_value, env.delivery)
+                        run_env.lets = dict(c.lets)
+                        try:
+                            shown = show(threshold(run_env), value_type)
+                        except (MissingField, *_FAILURES):
+                            pass
+                    word = "at least" if band.test == "at_least" else "at most"
+                    return inline(
+                        words(s.value),
+                        f" of {word} {shown} (yours was {show(detail[1], value_type)}) would have scored {show(band_score, units.PERCENT)}.",
+                    )
+            return None
+        if detail[0] == "missing":
+            return inline(
+                "your tender does not state ",
+                code(detail[1]),
+                "; a tender that states it is scored on its value.",
+            )
+        if detail[0] == "linear":
+            _, value, low, high = detail
+            word = "or more" if high > low else "or less"
+            return inline(
+                words(s.value),
+                f" of {show(high, value_type)} {word} would have scored 100% (yours was {show(value, value_type)}).",
+            )
+        if detail[0] == "expr" and isinstance(s, n.ExprScore):
+            chain = _conditional_chain(s.value)
+            better = [(cond, lit) for cond, lit in (chain or []) if cond is not None and lit.value > c.score]  # type: ignore[operator]
+            if better:
+                cond, lit = better[-1]
+                return inline(
+                    "a tender for which ",
+                    self.view.condition(cond),
+                    f" would have scored {show(lit.value, units.PERCENT)}.",
+                )  # type: ignore[arg-type]
+        if detail[0] == "scale" and isinstance(s, n.ScaleScore):
+            above = sorted((lv for lv in s.levels if lv.level.value > c.score), key=lambda lv: lv.level.value)  # type: ignore[union-attr, operator, return-value]
+            if above:
+                nxt = above[0]
+                return inline(
+                    f"the next level, {show(nxt.level.value, units.PERCENT)}, is described as: {nxt.descriptor}"
+                )  # type: ignore[union-attr]
+        return None
+
+
+def _from_json(value: Any, type_: str) -> Any:
+    if value is None:
+        return None
+    if type_ in (units.MONEY, units.NUMBER, units.PERCENT, "count") and isinstance(value, str):
+        try:
+            return Decimal(value)
+        except DecimalException:
+            return value
+    if type_ == units.DATE and isinstance(value, str):
+        return date.fromisoformat(value)
+    return value

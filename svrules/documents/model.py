@@ -1,0 +1,116 @@
+"""The neutral document model: inline runs of text, paragraphs, bullets, tables, facts,
+numbered clause blocks, sections and the `Document` that holds them. The three documents
+are built as this model and `document_writers` writes it as Markdown, HTML or DOCX, so
+every format says the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+Inline = tuple[tuple[str, str], ...]
+"""Text as runs of (text, style); style is "" (plain), "code", "strong" or "em"."""
+
+
+def inline(*parts: str | tuple[str, str] | Inline) -> Inline:
+    """Runs from plain strings, `code(...)`/`strong(...)` runs and other inlines."""
+    runs: list[tuple[str, str]] = []
+    for part in parts:
+        items = [(part, "")] if isinstance(part, str) else [part] if _is_run(part) else list(part)
+        for text, style in items:  # type: ignore[misc]
+            if not text:
+                continue
+            if runs and runs[-1][1] == style:
+                runs[-1] = (runs[-1][0] + text, style)
+            else:
+                runs.append((text, style))
+    return tuple(runs)
+
+
+def _is_run(part: Any) -> bool:
+    return len(part) == 2 and isinstance(part[0], str) and isinstance(part[1], str)
+
+
+def code(text: str) -> tuple[str, str]:
+    return (text, "code")
+
+
+def strong(text: str) -> tuple[str, str]:
+    return (text, "strong")
+
+
+def plain_text(runs: Inline) -> str:
+    return "".join(text for text, _ in runs)
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph; `style` is "body", "note" (a remark set apart) or "lead" (an introduction)."""
+
+    text: Inline
+    style: str = "body"
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[Inline, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table; `numeric` marks right-aligned columns; `total` is a last row set in bold."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[Inline, ...], ...]
+    numeric: tuple[bool, ...] = ()
+    total: tuple[Inline, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Label and value pairs (a definition list)."""
+
+    items: tuple[tuple[str, Inline], ...]
+
+
+@dataclass(frozen=True)
+class ClauseBlock:
+    """A numbered clause: the rule's rendered wording, by paragraph, with its sources."""
+
+    number: str
+    title: str
+    kind: str
+    paragraphs: tuple[str, ...]
+    refs: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and what follows it; sections nest (a `Section` is also a block)."""
+
+    title: str
+    number: str | None = None
+    blocks: tuple[Block, ...] = ()
+
+
+Block = Paragraph | Bullets | Table | Facts | ClauseBlock | Section
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document, independent of its format."""
+
+    kind: str  # "schedule", "feedback" or "methodology"
+    title: str
+    subtitle: str
+    header: str  # the running page header: policy id and version
+    facts: tuple[tuple[str, Inline], ...]
+    intro: tuple[Paragraph, ...]
+    sections: tuple[Section, ...]
+    footer: str
+    language: str = "en-GB"
+    date: date | None = None  # the document's date (as-of or effective), for DOCX properties
+    author: str | None = None
