@@ -233,29 +233,27 @@ def batch(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file")] = None,
 ) -> None:
     """Evaluate many tenders, one per line, writing one result per line in input order."""
-    from .batch import evaluate_jsonl
+    from .batch import evaluate_jsonl, evaluate_jsonl_file
 
     day = _as_of(as_of)
     load_policy(policy)  # report policy errors once, before any worker starts
     if str(tenders) == "-":
-        lines = sys.stdin
+        results = (
+            line + "\n"
+            for line in evaluate_jsonl(policy, sys.stdin, jobs=jobs, as_of=day, detail=detail.value)
+        )
+    elif not tenders.is_file():
+        raise SvrulesError(
+            [Diagnostic("unreadable-file", "no such file", None, "check the path", path=str(tenders))]
+        )
+    elif jobs > 1:
+        results = evaluate_jsonl_file(policy, tenders, jobs=jobs, as_of=day, detail=detail.value)
     else:
-        try:
-            lines = tenders.open(encoding="utf-8")
-        except OSError as exc:
-            raise SvrulesError(
-                [
-                    Diagnostic(
-                        "unreadable-file",
-                        f"cannot read the file ({exc.strerror})",
-                        None,
-                        "check the path",
-                        path=str(tenders),
-                    )
-                ]
-            ) from None
-    results = evaluate_jsonl(policy, lines, jobs=jobs, as_of=day, detail=detail.value)
-    _write(output, "".join(line + "\n" for line in results))
+        with tenders.open(encoding="utf-8") as lines:
+            results = (line + "\n" for line in evaluate_jsonl(policy, lines, as_of=day, detail=detail.value))
+            _write(output, "".join(results))
+            return
+    _write(output, "".join(results))
 
 
 # Command groups that live in their own modules register here, one line each.
