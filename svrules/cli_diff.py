@@ -19,7 +19,6 @@ import typer
 
 from .api import Policy, load_policy
 from .diagnostics import render
-from .semantic_diff import DiffError, diff_policies, load_revision, tender_impact
 from .tender import parse_as_of
 
 
@@ -64,6 +63,13 @@ def diff(
     if as_of is not None and tender is None:
         _usage("--as-of is for --tender: give the tender to evaluate")
     day = parse_as_of(as_of) if as_of else None
+    from .semantic_diff import (
+        DiffError,
+        diff_policies,
+        load_revision,
+        tender_impact,
+    )  # on use: start-up stays quick
+
     try:
         if rev is not None:
             new_path = paths[0]

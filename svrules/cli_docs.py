@@ -14,7 +14,6 @@ from typing import Annotated
 
 import typer
 
-from .policy_docs import find_policies, write_pages
 from .runtime import today_in_uk
 from .tender import parse_as_of
 
@@ -46,6 +45,8 @@ def docs(
         )
         raise typer.Exit(2)
     day = parse_as_of(as_of) if as_of else today_in_uk()
+    from .policy_docs import find_policies, write_pages  # on use: start-up stays quick
+
     if not find_policies(policy_dir):
         sys.stderr.write(
             f"{policy_dir}: error: no policy found\n"

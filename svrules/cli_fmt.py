@@ -17,7 +17,6 @@ from typing import Annotated
 import typer
 
 from .diagnostics import Diagnostic, render
-from .formatter import FormatError, format_source
 from .source import SourceReadError, read_source
 
 
@@ -64,6 +63,8 @@ def fmt(
 
 def _format_file(file: Path, check: bool) -> str:
     """Format one file: "changed", "same" or "failed" (the reason is printed)."""
+    from .formatter import FormatError, format_source  # on use: start-up stays quick
+
     try:
         source = read_source(file)
     except SourceReadError as exc:

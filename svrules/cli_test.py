@@ -11,11 +11,12 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .policytest import CaseResult, Run, iter_results
+if TYPE_CHECKING:
+    from .policytest import CaseResult
 
 DEFAULT_PATH = Path("policies")
 
@@ -46,6 +47,8 @@ def register(app: typer.Typer) -> None:
 
 def run_tests(paths: list[Path], quiet: bool = False) -> int:
     """Run and print; the exit status (0 when every case passed)."""
+    from .policytest import Run, iter_results  # imported on use: YAML is not needed to start svrules
+
     started = time.perf_counter()
     results: list[CaseResult] = []
     for result in iter_results(paths):

@@ -9,7 +9,7 @@ import pytest
 
 from .conftest import ROOT
 
-PATHS = ["svrules", "tests"]
+PATHS = ["svrules", "tests", "bench"]
 
 
 @pytest.mark.parametrize("args", [("check",), ("format", "--check")], ids=["lint", "format"])
