@@ -249,6 +249,21 @@ def _score(w: _Writer, depth: int, var: str, score: n.Score, expr: _Expr) -> Non
         )
 
 
+def _totals(w: _Writer, criteria: list[n.Criterion]) -> None:
+    """Points (score × weight, rounded), the weight available and the total, for one bid."""
+    w.line(1, "avail = ZERO")
+    w.line(1, "total = ZERO")
+    for i, rule in enumerate(criteria):
+        weight = w.const(rule.weight.value)
+        w.line(1, f"if k{i}[0] is not NOT_APPLICABLE:")
+        w.line(2, f"avail = avail + {weight}")
+        w.line(2, f"if k{i}[0] is SCORED:")
+        w.line(3, f"k{i}[2] = R10(k{i}[1] * {weight})")
+        w.line(3, f"total = None if total is None else total + k{i}[2]")
+        w.line(2, "else:")
+        w.line(3, "total = None")
+
+
 BidFunction = Callable[[dict[str, Any], dict[str, Any], dict[str, Any], list[Decimal]], tuple[Any, ...]]
 
 
@@ -256,7 +271,9 @@ def generate(checked: CheckedPolicy) -> tuple[str, dict[str, Any]]:
     """The source of `evaluate_bid(b, c, p, px)` and the constants it refers to.
 
     It returns `(social value total, quantities, requirement outcomes, compliant,
-    criterion outcomes)`, the compact forms the runtime works with.
+    criterion outcomes, weight available, total score)`, the compact forms the runtime
+    works with; the last two are None for a non-compliant bid, or when relative scores
+    must wait for every bid.
     """
     policy = checked.policy
     w = _Writer(checked)
@@ -275,12 +292,17 @@ def generate(checked: CheckedPolicy) -> tuple[str, dict[str, Any]]:
     w.line(1, "if not compliant:")
     w.line(
         2,
-        f"return sv, q, reqs, False, [[NOT_SCORED, None, None, EMPTY, None] for _ in range({len(policy.criteria)})]",
+        f"return sv, q, reqs, False, [[NOT_SCORED, None, None, EMPTY, None] for _ in range({len(policy.criteria)})], None, None",
     )
     for i, rule in enumerate(policy.criteria):
         _criterion(w, i, rule)
     crits = ", ".join(f"k{i}" for i in range(len(policy.criteria)))
-    w.line(1, f"return sv, q, reqs, True, [{crits}]")
+    relative = any(isinstance(rule.score, n.RelativeScore) for rule in policy.criteria)
+    if relative:  # points wait for the best value among the compliant bids
+        w.line(1, f"return sv, q, reqs, True, [{crits}], None, None")
+    else:
+        _totals(w, policy.criteria)
+        w.line(1, f"return sv, q, reqs, True, [{crits}], avail, total")
     namespace = {
         "ZERO": d.ZERO, "ONE": d.ONE, "EMPTY": EMPTY,
         "MET": MET, "NOT_MET": NOT_MET, "NOT_APPLICABLE": NOT_APPLICABLE, "ERROR": ERROR,

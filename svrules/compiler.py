@@ -263,6 +263,13 @@ class CompiledPolicy:
         return self.checked.policy
 
     @cached_property
+    def has_relative(self) -> bool:
+        """Whether a criterion scores against the other bids (so points wait for all of them)."""
+        return any(
+            rule.scorer is not None and rule.scorer.kind in ("relative", "lowest") for rule in self.criteria
+        )
+
+    @cached_property
     def contract_fields(self) -> dict[str, n.FieldDecl]:
         return self.checked.fields("contract")
 

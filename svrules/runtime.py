@@ -8,6 +8,7 @@ A rule's run-time failure becomes its `error` outcome; the rest of the run goes 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, DecimalException, localcontext
@@ -121,8 +122,11 @@ def evaluate(compiled: CompiledPolicy, tender: Tender, as_of: date | None = None
         params,
     )
     result.bids = _evaluate_bids(compiled, materializer, tender, params, [proxy for _, proxy in proxies])
-    _score_relative(compiled, result.bids)
-    _total_and_rank(compiled, result.bids)
+    if compiled.has_relative:
+        _score_relative(compiled, result.bids)
+        _total_and_rank(compiled, result.bids)
+    else:
+        assign_ranks([bid for bid in result.bids if bid.total_score is not None])
     return result
 
 
@@ -156,16 +160,29 @@ def _evaluate_bids(
     evaluate_bid = compiled.evaluate_bid
     contract = tender.contract
     out = []
-    with localcontext(d.CONTEXT):
-        for bid in tender.bids:
-            total, quantities, requirements, compliant, criteria = evaluate_bid(
-                bid.values, contract, params, proxy_values
-            )
-            out.append(
-                BidResult(
-                    bid.bidder, compliant, materializer, bid.values, total, requirements, criteria, quantities
+    collecting = gc.isenabled()
+    gc.disable()  # results hold no cycles; a collection per few hundred bids only costs time
+    try:
+        with localcontext(d.CONTEXT):
+            for bid in tender.bids:
+                social, quantities, requirements, compliant, criteria, available, total = evaluate_bid(
+                    bid.values, contract, params, proxy_values
                 )
-            )
+                result = BidResult(
+                    bid.bidder,
+                    compliant,
+                    materializer,
+                    bid.values,
+                    social,
+                    requirements,
+                    criteria,
+                    quantities,
+                )
+                result.available_weight, result.total_score = available, total
+                out.append(result)
+    finally:
+        if collecting:
+            gc.enable()
     return out
 
 
