@@ -12,6 +12,7 @@ import gc
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, DecimalException, localcontext
+from types import MappingProxyType
 from typing import Any
 
 from . import decimals as d
@@ -99,10 +100,7 @@ def policy_info(compiled: CompiledPolicy) -> PolicyInfo:
 def evaluate(compiled: CompiledPolicy, tender: Tender, as_of: date | None = None) -> TenderResult:
     """Evaluate every bid of a validated tender."""
     day = resolve_as_of(compiled, tender, as_of)
-    params = resolve_params(compiled, day)
-    typed_params = (
-        {p.param.name: (params[p.param.name], p.type) for p in compiled.params} if compiled.params else {}
-    )
+    params, typed_params, proxies = _in_force(compiled, day)
     contract_value = (
         tender.contract.get("value") if isinstance(tender.contract.get("value"), Decimal) else None
     )
@@ -112,22 +110,32 @@ def evaluate(compiled: CompiledPolicy, tender: Tender, as_of: date | None = None
     if not _policy_applies(compiled, tender.contract, params):
         return result
     result.applies = True
-    proxies = [(m, m.proxy(Env({}, {}, params))) for m in compiled.measures]
-    materializer = _Materializer(
-        compiled,
-        Explainer(compiled, tender.contract, params),
-        proxies,
-        contract_value,
-        tender.contract,
-        params,
-    )
+    materializer = _Materializer(compiled, proxies, contract_value, tender.contract, params)
     result.bids = _evaluate_bids(compiled, materializer, tender, params, [proxy for _, proxy in proxies])
     if compiled.has_relative:
         _score_relative(compiled, result.bids)
         _total_and_rank(compiled, result.bids)
+    elif len(result.bids) == 1:
+        only = result.bids[0]
+        only.rank = 1 if only.total_score is not None else None
     else:
         assign_ranks([bid for bid in result.bids if bid.total_score is not None])
     return result
+
+
+def _in_force(compiled: CompiledPolicy, day: date) -> tuple[dict[str, Any], Any, list[Any]]:
+    """Parameters, their typed form and the measures' proxies on a day (kept per day:
+    they depend on nothing else, and bulk work evaluates many tenders on one day)."""
+    cache = compiled.__dict__.setdefault("_in_force", {})
+    found = cache.get(day)
+    if found is None:
+        params = resolve_params(compiled, day)
+        typed = MappingProxyType({p.param.name: (params[p.param.name], p.type) for p in compiled.params})
+        proxies = [(m, m.proxy(Env({}, {}, params))) for m in compiled.measures]
+        if len(cache) > 1000:
+            cache.clear()
+        found = cache[day] = (params, typed, proxies)
+    return found
 
 
 def _policy_applies(compiled: CompiledPolicy, contract: dict[str, Any], params: dict[str, Any]) -> bool:
@@ -214,18 +222,24 @@ class _Materializer:
     def __init__(
         self,
         compiled: CompiledPolicy,
-        explainer: Explainer,
         proxies: list[tuple[Any, Decimal]],
         contract_value: Decimal | None,
         contract: dict[str, Any],
         params: dict[str, Any],
     ):
         self.compiled = compiled
-        self.explainer = explainer
+        self._explainer: Explainer | None = None
         self.proxies = proxies
         self.contract_value = contract_value
         self.contract = contract
         self.params = params
+
+    @property
+    def explainer(self) -> Explainer:
+        """Made when a reason is first asked for."""
+        if self._explainer is None:
+            self._explainer = Explainer(self.compiled, self.contract, self.params)
+        return self._explainer
 
     def env(self, bid: BidResult) -> Env:
         return Env(self.contract, bid._values, self.params, bid._social_total)
