@@ -13,7 +13,7 @@ builder cannot read completely, is never formatted: `FormatError` carries the di
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -82,9 +82,17 @@ def policy_text(policy: n.Policy) -> str:
     return _assemble(printer.stmts, None)
 
 
-def expr_text(expr: n.Expr, indent: int = 0) -> str:
-    """An expression with the fewest parentheses that keep its meaning."""
-    return _expr(expr, indent, 0)
+def expr_text(expr: n.Expr, indent: int = 0, *, as_written: bool = False) -> str:
+    """An expression with the fewest parentheses that keep its meaning.
+
+    Literals take their canonical form, or with `as_written` the text the author wrote
+    (`£14.00` stays `£14.00`), which is what a reviewer of a change wants to see.
+    """
+    return _expr(expr, indent, 0, _written if as_written else _literal)
+
+
+def _written(lit: n.Literal, indent: int) -> str:
+    return lit.text if lit.text and lit.kind != "text" else _literal(lit, indent)
 
 
 # ============================================================================ literals
@@ -203,43 +211,46 @@ def _literal(lit: n.Literal, indent: int) -> str:
 _COND, _OR, _AND, _NOT, _CMP, _SUM, _PRODUCT, _UNARY, _ATOM = range(9)
 
 
-def _expr(e: n.Expr, indent: int, need: int) -> str:
+LiteralPrinter = Callable[[n.Literal, int], str]
+
+
+def _expr(e: n.Expr, indent: int, need: int, lit: LiteralPrinter = _literal) -> str:
     """`e` printed so that it parses back at precedence level `need` or higher."""
-    text, level = _expr_level(e, indent)
+    text, level = _expr_level(e, indent, lit)
     return f"({text})" if level < need else text
 
 
-def _expr_level(e: n.Expr, indent: int) -> tuple[str, int]:
+def _expr_level(e: n.Expr, indent: int, lit: LiteralPrinter) -> tuple[str, int]:
     if isinstance(e, n.Literal):
-        text = _literal(e, indent)
+        text = lit(e, indent)
         return text, _UNARY if text.startswith("-") else _ATOM
     if isinstance(e, n.Name):
         return e.name, _ATOM
     if isinstance(e, n.Field):
         return f"{e.root}.{e.name}", _ATOM
     if isinstance(e, n.ListLiteral):
-        return "[" + ", ".join(_expr(i, indent, _COND) for i in e.items) + "]", _ATOM
+        return "[" + ", ".join(_expr(i, indent, _COND, lit) for i in e.items) + "]", _ATOM
     if isinstance(e, n.Call):
-        return e.function + "(" + ", ".join(_expr(a, indent, _COND) for a in e.args) + ")", _ATOM
+        return e.function + "(" + ", ".join(_expr(a, indent, _COND, lit) for a in e.args) + ")", _ATOM
     if isinstance(e, n.Negate):
-        return "-" + _expr(e.operand, indent, _UNARY), _UNARY
+        return "-" + _expr(e.operand, indent, _UNARY, lit), _UNARY
     if isinstance(e, n.Binary):
         level = _SUM if e.op in ("+", "-") else _PRODUCT
         # Left-associative: the right operand binds tighter, so a - (b - c) keeps its parentheses.
-        return f"{_expr(e.left, indent, level)} {e.op} {_expr(e.right, indent, level + 1)}", level
+        return f"{_expr(e.left, indent, level, lit)} {e.op} {_expr(e.right, indent, level + 1, lit)}", level
     if isinstance(e, n.Compare):
         # Comparisons do not chain: both sides are sums.
-        return f"{_expr(e.left, indent, _SUM)} {e.op} {_expr(e.right, indent, _SUM)}", _CMP
+        return f"{_expr(e.left, indent, _SUM, lit)} {e.op} {_expr(e.right, indent, _SUM, lit)}", _CMP
     if isinstance(e, n.Not):
-        return "not " + _expr(e.operand, indent, _NOT), _NOT
+        return "not " + _expr(e.operand, indent, _NOT, lit), _NOT
     if isinstance(e, n.Logical):
         level = _OR if e.op == "or" else _AND
-        return f"{_expr(e.left, indent, level)} {e.op} {_expr(e.right, indent, level + 1)}", level
+        return f"{_expr(e.left, indent, level, lit)} {e.op} {_expr(e.right, indent, level + 1, lit)}", level
     if isinstance(e, n.Conditional):
         # A if C else B nests to the right.
-        then = _expr(e.then, indent, _OR)
-        condition = _expr(e.condition, indent, _OR)
-        return f"{then} if {condition} else {_expr(e.otherwise, indent, _COND)}", _COND
+        then = _expr(e.then, indent, _OR, lit)
+        condition = _expr(e.condition, indent, _OR, lit)
+        return f"{then} if {condition} else {_expr(e.otherwise, indent, _COND, lit)}", _COND
     raise TypeError(f"not an expression: {e!r}")
 
 

@@ -25,12 +25,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import formatter
 from . import nodes as n
 from .api import Policy, check_source
 from .builder import build
 from .checker import CheckedPolicy
 from .compiler import compile_policy
-from .decimals import date_text, money_text, number_text, plain, result_string
+from .decimals import date_text, money_text, number_text, result_string
 from .diagnostics import PolicyError
 from .parser import ParseFailed, parse
 from .source import SourceReadError, decode_source
@@ -56,90 +57,19 @@ class DiffError(Exception):
 # ---------------------------------------------------------------- printing SVR
 
 
-_PREC_CONDITIONAL, _PREC_OR, _PREC_AND, _PREC_NOT, _PREC_COMPARE = 0, 1, 2, 3, 4
-_PREC_SUM, _PREC_PRODUCT, _PREC_UNARY, _PREC_ATOM = 5, 6, 7, 8
-
-
 def quote(text: str) -> str:
-    """An SVR string literal for `text` (escapes `\\` and `"`)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def literal_text(lit: n.Literal) -> str:
-    """A literal as written in the policy (its canonical form when the text is not known)."""
-    if lit.kind == "text":
-        return quote(str(lit.value))
-    if lit.text:
-        return lit.text
-    value = lit.value
-    if lit.kind == "yes/no":
-        return "yes" if value else "no"
-    if lit.kind == "date":
-        return value.isoformat()  # type: ignore[union-attr]
-    if lit.kind == "money":
-        amount = Decimal(value)  # type: ignore[arg-type]
-        sign = "-" if amount < 0 else ""
-        amount = abs(amount)
-        whole = amount == amount.to_integral_value()
-        return f"{sign}£{int(amount):,}" if whole else f"{sign}£{amount:,.2f}"
-    if lit.kind == "percent":
-        return plain(Decimal(value).scaleb(2), None) + "%"  # type: ignore[arg-type]
-    return plain(Decimal(value), None)  # type: ignore[arg-type]
-
-
-def _precedence(expr: n.Expr) -> int:
-    if isinstance(expr, n.Conditional):
-        return _PREC_CONDITIONAL
-    if isinstance(expr, n.Logical):
-        return _PREC_OR if expr.op == "or" else _PREC_AND
-    if isinstance(expr, n.Not):
-        return _PREC_NOT
-    if isinstance(expr, n.Compare):
-        return _PREC_COMPARE
-    if isinstance(expr, n.Binary):
-        return _PREC_SUM if expr.op in "+-" else _PREC_PRODUCT
-    if isinstance(expr, n.Negate) or (
-        isinstance(expr, n.Literal) and expr.kind != "text" and literal_text(expr).startswith("-")
-    ):
-        return _PREC_UNARY
-    return _PREC_ATOM
-
-
-def _wrap(expr: n.Expr, least: int) -> str:
-    text = expr_text(expr)
-    return f"({text})" if _precedence(expr) < least else text
+    """An SVR string literal for `text` on one line (the formatter's escaping)."""
+    return formatter.string_text(text, triple=False)
 
 
 def expr_text(expr: n.Expr) -> str:
-    """An expression as SVR source, with the brackets its meaning needs and no others."""
-    if isinstance(expr, n.Literal):
-        return literal_text(expr)
-    if isinstance(expr, n.ListLiteral):
-        return "[" + ", ".join(expr_text(i) for i in expr.items) + "]"
-    if isinstance(expr, n.Name):
-        return expr.name
-    if isinstance(expr, n.Field):
-        return expr.dotted
-    if isinstance(expr, n.Negate):
-        return "-" + _wrap(expr.operand, _PREC_UNARY)
-    if isinstance(expr, n.Not):
-        return "not " + _wrap(expr.operand, _PREC_NOT)
-    if isinstance(expr, n.Binary):
-        prec = _precedence(expr)
-        return f"{_wrap(expr.left, prec)} {expr.op} {_wrap(expr.right, prec + 1)}"
-    if isinstance(expr, n.Logical):
-        prec = _precedence(expr)
-        return f"{_wrap(expr.left, prec)} {expr.op} {_wrap(expr.right, prec + 1)}"
-    if isinstance(expr, n.Compare):
-        return f"{_wrap(expr.left, _PREC_SUM)} {expr.op} {_wrap(expr.right, _PREC_SUM)}"
-    if isinstance(expr, n.Conditional):
-        return (
-            f"{_wrap(expr.then, _PREC_OR)} if {_wrap(expr.condition, _PREC_OR)} "
-            f"else {_wrap(expr.otherwise, _PREC_CONDITIONAL)}"
-        )
-    if isinstance(expr, n.Call):
-        return f"{expr.function}(" + ", ".join(expr_text(a) for a in expr.args) + ")"
-    raise TypeError(f"not an expression: {expr!r}")  # pragma: no cover
+    """An expression as the author wrote its values, with the brackets its meaning needs."""
+    return formatter.expr_text(expr, as_written=True)
+
+
+def literal_text(lit: n.Literal) -> str:
+    """A literal as the author wrote it."""
+    return expr_text(lit)
 
 
 def _opt_expr(expr: n.Expr | None) -> str | None:
