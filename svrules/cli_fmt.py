@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from .diagnostics import Diagnostic, render
+from .files import write_atomic
 from .source import SourceReadError, read_source
 
 
@@ -100,18 +100,7 @@ def _format_file(file: Path, check: bool) -> str:
 def _replace(file: Path, data: bytes) -> None:
     """Write all of the new text or none of it: a temporary file beside it, renamed over it."""
     target = Path(os.path.realpath(file))  # through a symlink, rewrite what it points at
-    mode = stat.S_IMODE(target.stat().st_mode)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, data, mode=stat.S_IMODE(target.stat().st_mode))
 
 
 def _policy_files(paths: list[Path]) -> list[Path]:

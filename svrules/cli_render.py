@@ -8,9 +8,7 @@ errors (exit 1) or usage errors (exit 2), never tracebacks.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +16,7 @@ from typing import Annotated
 import typer
 
 from .diagnostics import render as render_diagnostic
+from .files import write_atomic
 
 render_app = typer.Typer(
     name="render",
@@ -75,26 +74,6 @@ def _format(chosen: DocFormat | None, output: Path | None) -> DocFormat:
     if output is not None and output.suffix.lower() in _BY_SUFFIX:
         return _BY_SUFFIX[output.suffix.lower()]
     return DocFormat.md
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write all of a file or none of it: a temporary file beside it, renamed into place."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _emit(data: str | bytes, output: Path | None) -> None:
