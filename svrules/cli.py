@@ -25,7 +25,7 @@ from .cli_fmt import register as register_fmt
 from .cli_render import register as register_render
 from .cli_test import register as register_test
 from .diagnostics import Diagnostic, SvrulesError, render
-from .files import write_atomic
+from .files import policy_files, write_atomic
 from .report import print_table, to_markdown
 from .tender import parse_as_of
 
@@ -49,16 +49,6 @@ class ResultFormat(StrEnum):
     markdown = "markdown"
 
 
-def _policy_files(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files += sorted(path.rglob("*.svr"))
-        else:
-            files.append(path)
-    return files
-
-
 @app.command()
 def check(
     paths: Annotated[list[Path], typer.Argument(help="Policy files, or folders to search for *.svr files")],
@@ -67,7 +57,7 @@ def check(
     ] = CheckFormat.text,
 ) -> None:
     """Check policies: every error and warning in one run; exit 1 if any error."""
-    files = _policy_files(paths)
+    files = policy_files(paths)
     everything: list[Diagnostic] = []
     sources: dict[str, Any] = {}
     if not files:

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from .diagnostics import Diagnostic, render
-from .files import write_atomic
+from .files import policy_files, write_atomic
 from .source import SourceReadError, read_source
 
 
@@ -33,7 +33,7 @@ def fmt(
     ] = False,
 ) -> None:
     """Write policies in the canonical layout, keeping every comment; --check for CI."""
-    files = _policy_files(paths)
+    files = policy_files(paths)
     if not files:
         _stderr(
             render(
@@ -101,15 +101,6 @@ def _replace(file: Path, data: bytes) -> None:
     """Write all of the new text or none of it: a temporary file beside it, renamed over it."""
     target = Path(os.path.realpath(file))  # through a symlink, rewrite what it points at
     write_atomic(target, data, mode=stat.S_IMODE(target.stat().st_mode))
-
-
-def _policy_files(paths: list[Path]) -> list[Path]:
-    """Files as given, folders searched for *.svr; each file once, in the order found."""
-    files: list[Path] = []
-    for path in paths:
-        found = sorted(path.rglob("*.svr")) if path.is_dir() else [path]
-        files += [f for f in found if f not in files]
-    return files
 
 
 def _count(number: int, noun: str) -> str:

@@ -33,3 +33,12 @@ def write_atomic(path: Path, data: str | bytes, mode: int | None = None) -> None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def policy_files(paths: list[Path]) -> list[Path]:
+    """Files as given, folders searched for `*.svr`; each file once, in the order found."""
+    files: list[Path] = []
+    for path in paths:
+        found = sorted(path.rglob("*.svr")) if path.is_dir() else [path]
+        files += [f for f in found if f not in files]
+    return files
