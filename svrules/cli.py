@@ -25,7 +25,7 @@ from .cli_fmt import register as register_fmt
 from .cli_render import register as register_render
 from .cli_test import register as register_test
 from .diagnostics import Diagnostic, SvrulesError, render
-from .files import policy_files, write_atomic
+from .files import no_policy_files, policy_files, write_atomic
 from .report import print_table, to_markdown
 from .tender import parse_as_of
 
@@ -61,15 +61,7 @@ def check(
     everything: list[Diagnostic] = []
     sources: dict[str, Any] = {}
     if not files:
-        everything.append(
-            Diagnostic(
-                "no-policies",
-                "no .svr files found",
-                None,
-                "give a .svr file or a folder holding some",
-                path=", ".join(str(p) for p in paths),
-            )
-        )
+        everything.append(no_policy_files(paths))
     for file in files:
         _, diagnostics, found = check_file(file)
         everything += diagnostics

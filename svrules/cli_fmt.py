@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from .diagnostics import Diagnostic, render
-from .files import policy_files, write_atomic
+from .files import no_policy_files, policy_files, write_atomic
 from .source import SourceReadError, read_source
 
 
@@ -35,17 +35,7 @@ def fmt(
     """Write policies in the canonical layout, keeping every comment; --check for CI."""
     files = policy_files(paths)
     if not files:
-        _stderr(
-            render(
-                Diagnostic(
-                    "no-policies",
-                    "no .svr files found",
-                    None,
-                    "give a .svr file or a folder holding some",
-                    path=", ".join(str(p) for p in paths),
-                )
-            )
-        )
+        _stderr(render(no_policy_files(paths)))
         raise typer.Exit(1)
     changed = failed = 0
     for file in files:

@@ -11,6 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from .diagnostics import Diagnostic
+
 
 def _default_mode() -> int:
     """The mode a new file gets from the user's umask (mkstemp would give 0600)."""
@@ -42,3 +44,14 @@ def policy_files(paths: list[Path]) -> list[Path]:
         found = sorted(path.rglob("*.svr")) if path.is_dir() else [path]
         files += [f for f in found if f not in files]
     return files
+
+
+def no_policy_files(paths: list[Path]) -> Diagnostic:
+    """The error for paths that hold no policy at all."""
+    return Diagnostic(
+        "no-policies",
+        "no .svr files found",
+        None,
+        "give a .svr file or a folder holding some",
+        path=", ".join(str(p) for p in paths),
+    )
