@@ -178,7 +178,7 @@ def _requirement(w: _Writer, index: int, rule: n.Requirement) -> None:
         w, var, "(NOT_MET, L, ('missing', MISSING(exc, b, c)))", "(ERROR, L, ('error', FAIL(exc)))"
     )
     w.line(1, f"if {var}[0] is not MET and {var}[0] is not NOT_APPLICABLE:")
-    w.line(2, "compliant = False")
+    w.line(2, f"failed.append({w.const(rule.name)})")
 
 
 def _criterion(w: _Writer, index: int, rule: n.Criterion) -> None:
@@ -270,8 +270,8 @@ BidFunction = Callable[[dict[str, Any], dict[str, Any], dict[str, Any], list[Dec
 def generate(checked: CheckedPolicy) -> tuple[str, dict[str, Any]]:
     """The source of `evaluate_bid(b, c, p, px)` and the constants it refers to.
 
-    It returns `(social value total, quantities, requirement outcomes, compliant,
-    criterion outcomes, weight available, total score)`, the compact forms the runtime
+    It returns `(social value total, quantities, requirement outcomes, ids of the failed
+    requirements, criterion outcomes, weight available, total score)`, the compact forms the runtime
     works with; the last two are None for a non-compliant bid, or when relative scores
     must wait for every bid.
     """
@@ -284,25 +284,25 @@ def generate(checked: CheckedPolicy) -> tuple[str, dict[str, Any]]:
         w.line(1, f"x = b.get({_ident(measure.name)!r}, ZERO)")
         w.line(1, "q.append(x)")
         w.line(1, f"sv = sv + x * px[{i}]")
-    w.line(1, "compliant = True")
+    w.line(1, "failed = []")
     for i, rule in enumerate(policy.requirements):
         _requirement(w, i, rule)
     reqs = ", ".join(f"r{i}" for i in range(len(policy.requirements)))
     w.line(1, f"reqs = [{reqs}]")
-    w.line(1, "if not compliant:")
+    w.line(1, "if failed:")
     w.line(
         2,
-        f"return sv, q, reqs, False, [[NOT_SCORED, None, None, EMPTY, None] for _ in range({len(policy.criteria)})], None, None",
+        f"return sv, q, reqs, failed, [[NOT_SCORED, None, None, EMPTY, None] for _ in range({len(policy.criteria)})], None, None",
     )
     for i, rule in enumerate(policy.criteria):
         _criterion(w, i, rule)
     crits = ", ".join(f"k{i}" for i in range(len(policy.criteria)))
     relative = any(isinstance(rule.score, n.RelativeScore) for rule in policy.criteria)
     if relative:  # points wait for the best value among the compliant bids
-        w.line(1, f"return sv, q, reqs, True, [{crits}], None, None")
+        w.line(1, f"return sv, q, reqs, failed, [{crits}], None, None")
     else:
         _totals(w, policy.criteria)
-        w.line(1, f"return sv, q, reqs, True, [{crits}], avail, total")
+        w.line(1, f"return sv, q, reqs, failed, [{crits}], avail, total")
     namespace = {
         "ZERO": d.ZERO, "ONE": d.ONE, "EMPTY": EMPTY,
         "MET": MET, "NOT_MET": NOT_MET, "NOT_APPLICABLE": NOT_APPLICABLE, "ERROR": ERROR,

@@ -171,6 +171,7 @@ class BidResult:
         "available_weight",
         "bidder",
         "compliant",
+        "failed_requirements",
         "rank",
         "total_score",
     )
@@ -191,6 +192,7 @@ class BidResult:
         self.total_score: Decimal | None = None
         self.available_weight: Decimal | None = None
         self.rank: int | None = None
+        self.failed_requirements: list[str] = []  # ids of the requirements not met or in error
         self._materializer = materializer
         self._values = values
         self._social_total = social_total
@@ -224,16 +226,6 @@ class BidResult:
         if self._social_value is None:
             self._social_value = self._materializer.social_value(self)
         return self._social_value
-
-    @property
-    def failed_requirements(self) -> list[str]:
-        """Ids of the applicable requirements the bid did not meet (or that are in error)."""
-        rules = self._materializer.compiled.requirements
-        return [
-            rule.id
-            for rule, raw in zip(rules, self._raw_requirements, strict=True)
-            if raw[0] in ("not_met", "error")
-        ]
 
     @property
     def needs_attention(self) -> list[str]:

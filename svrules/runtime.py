@@ -173,12 +173,12 @@ def _evaluate_bids(
     try:
         with localcontext(d.CONTEXT):
             for bid in tender.bids:
-                social, quantities, requirements, compliant, criteria, available, total = evaluate_bid(
+                social, quantities, requirements, failed, criteria, available, total = evaluate_bid(
                     bid.values, contract, params, proxy_values
                 )
                 result = BidResult(
                     bid.bidder,
-                    compliant,
+                    not failed,
                     materializer,
                     bid.values,
                     social,
@@ -187,6 +187,7 @@ def _evaluate_bids(
                     quantities,
                 )
                 result.available_weight, result.total_score = available, total
+                result.failed_requirements = failed
                 out.append(result)
     finally:
         if collecting:
