@@ -50,16 +50,14 @@ class Tender(NamedTuple):
 class _Pairs(dict):  # type: ignore[type-arg]
     """A JSON object that remembers keys it saw more than once."""
 
-    repeated: list[str]
+    repeated: list[str] = []  # noqa: RUF012 - shared and never changed: set per object when keys repeat
 
 
 def _pairs(items: list[tuple[str, Any]]) -> _Pairs:
-    out = _Pairs()
-    out.repeated = []
-    for key, value in items:
-        if key in out:
-            out.repeated.append(key)
-        out[key] = value
+    out = _Pairs(items)  # built in C; only an object with a repeated key needs the loop
+    if len(out) != len(items):
+        seen: set[str] = set()
+        out.repeated = [key for key, _ in items if key in seen or seen.add(key)]  # type: ignore[func-returns-value]
     return out
 
 
