@@ -240,8 +240,6 @@ class _ExprValue:
 
 
 def _trace(compiled: CompiledPolicy, kpi: n.Kpi, env: Env) -> list[dict[str, Any]]:
-    from .explain import _walk
-
     out, seen = [], set()
     exprs = (
         [let.value for let in kpi.lets]
@@ -249,7 +247,7 @@ def _trace(compiled: CompiledPolicy, kpi: n.Kpi, env: Env) -> list[dict[str, Any
         + [b.threshold for b in kpi.rating.lines if b.threshold is not None]
     )
     for expr in exprs:
-        for node in _walk(expr):
+        for node in n.walk(expr):
             if isinstance(node, n.Field) and node.dotted not in seen:
                 seen.add(node.dotted)
                 decl = compiled.checked.fields(node.root)[node.name]

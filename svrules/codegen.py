@@ -51,7 +51,8 @@ def _round_percent(x: Decimal, places: int) -> Decimal:
     return d.round_half_up(x.scaleb(2), places).scaleb(-2)
 
 
-def _failure(exc: BaseException) -> str:
+def failure_text(exc: BaseException) -> str:
+    """What an arithmetic failure is called in a rule's reason."""
     if isinstance(exc, ZeroDivisionError):
         return "division by zero"
     return f"the arithmetic failed ({type(exc).__name__})"
@@ -310,7 +311,7 @@ def generate(checked: CheckedPolicy) -> tuple[str, dict[str, Any]]:
         "NA_REQ": (NOT_APPLICABLE, EMPTY, None),
         "R10": d.round10, "CEIL": d.ceil, "FLOOR": d.floor, "ROUND": d.round_half_up,
         "CEILP": _ceil_percent, "FLOORP": _floor_percent, "ROUNDP": _round_percent,
-        "FAIL": _failure, "MISSING": _missing_name(checked),
+        "FAIL": failure_text, "MISSING": _missing_name(checked),
     }  # fmt: skip
     namespace.update(w.constants)
     return "\n".join(w.lines) + "\n", namespace

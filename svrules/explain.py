@@ -83,7 +83,7 @@ class Explainer:
         return trace
 
     def _names(self, expr: n.Expr, rule: CompiledRule, env: Env) -> Iterator[tuple[str, Any, str]]:
-        for node in _walk(expr):
+        for node in n.walk(expr):
             if isinstance(node, n.Field):
                 fields = self.checked.fields(node.root)
                 values = getattr(env, node.root)
@@ -109,7 +109,7 @@ class Explainer:
         if result.outcome == "error":
             return self._error_reason(rule, detail, values)
         if result.outcome == "not_applicable":
-            return f"does not apply to this {'bid' if _uses_bid(rule.rule.applies) else 'contract'}" + (
+            return f"does not apply to this {'bid' if n.uses_bid(rule.rule.applies) else 'contract'}" + (
                 f" ({values})" if values else ""
             )
         if result.outcome == "not_scored":
@@ -248,27 +248,3 @@ def _with_lets(env: Env, lets: dict[str, Any]) -> Env:
     copy = Env(env.contract, env.bid, env.params, env.social_value, env.delivery)
     copy.lets = lets
     return copy
-
-
-def _walk(expr: n.Expr) -> Iterator[n.Expr]:
-    yield expr
-    for child in _children(expr):
-        yield from _walk(child)
-
-
-def _children(expr: n.Expr) -> tuple[n.Expr, ...]:
-    if isinstance(expr, n.Binary | n.Compare | n.Logical):
-        return (expr.left, expr.right)
-    if isinstance(expr, n.Negate | n.Not):
-        return (expr.operand,)
-    if isinstance(expr, n.Conditional):
-        return (expr.then, expr.condition, expr.otherwise)
-    if isinstance(expr, n.Call):
-        return expr.args
-    if isinstance(expr, n.ListLiteral):
-        return expr.items
-    return ()
-
-
-def _uses_bid(expr: n.Expr | None) -> bool:
-    return expr is not None and any(isinstance(e, n.Field) and e.root == "bid" for e in _walk(expr))

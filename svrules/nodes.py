@@ -8,6 +8,7 @@ policies that mean the same are equal however they were laid out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -133,6 +134,35 @@ class Call:
 
 
 Expr = Literal | ListLiteral | Name | Field | Negate | Binary | Compare | Logical | Not | Conditional | Call
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The expressions directly inside `expr`."""
+    if isinstance(expr, Binary | Compare | Logical):
+        return (expr.left, expr.right)
+    if isinstance(expr, Negate | Not):
+        return (expr.operand,)
+    if isinstance(expr, Conditional):
+        return (expr.then, expr.condition, expr.otherwise)
+    if isinstance(expr, Call):
+        return expr.args
+    if isinstance(expr, ListLiteral):
+        return expr.items
+    return ()
+
+
+def walk(expr: Expr | None) -> Iterator[Expr]:
+    """`expr` and every expression inside it, outermost first (nothing for None)."""
+    if expr is None:
+        return
+    yield expr
+    for child in children(expr):
+        yield from walk(child)
+
+
+def uses_bid(expr: Expr | None) -> bool:
+    """Whether the expression reads any `bid.` field."""
+    return any(isinstance(e, Field) and e.root == "bid" for e in walk(expr))
 
 
 # ---------------------------------------------------------------- templates and text

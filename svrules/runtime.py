@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import decimals as d
+from .codegen import failure_text
 from .compiler import CompiledPolicy, CompiledRule, Env, MissingField, RuleFailure
 from .diagnostics import Diagnostic, InputError
 from .explain import Explainer
@@ -287,11 +288,7 @@ class _Materializer:
 
 
 def _failure_text(exc: BaseException) -> str:
-    if isinstance(exc, RuleFailure):
-        return str(exc)
-    if isinstance(exc, ZeroDivisionError):
-        return "division by zero"
-    return f"the arithmetic failed ({type(exc).__name__})"
+    return str(exc) if isinstance(exc, RuleFailure) else failure_text(exc)
 
 
 def _score_relative(compiled: CompiledPolicy, bids: list[BidResult]) -> None:

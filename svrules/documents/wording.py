@@ -5,7 +5,6 @@ code, × ÷ ≥ for operators), `walk` over an expression's nodes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -106,24 +105,11 @@ def _call_words(expr: n.Call) -> Inline:
     return inline(*parts)
 
 
-def walk(expr: n.Expr | None) -> Iterator[n.Expr]:
-    if expr is None:
-        return
-    yield expr
-    children: tuple[n.Expr, ...] = ()
-    if isinstance(expr, n.Binary | n.Compare | n.Logical):
-        children = (expr.left, expr.right)
-    elif isinstance(expr, n.Negate | n.Not):
-        children = (expr.operand,)
-    elif isinstance(expr, n.Conditional):
-        children = (expr.then, expr.condition, expr.otherwise)
-    elif isinstance(expr, n.Call | n.ListLiteral):
-        children = expr.args if isinstance(expr, n.Call) else expr.items
-    for child in children:
-        yield from walk(child)
+walk = n.walk
 
 
 def uses_bid(expr: n.Expr | None) -> bool:
+    """Whether the value depends on the bid: a `bid.` field or the bid's `social_value`."""
     return any(
         (isinstance(e, n.Field) and e.root == "bid") or (isinstance(e, n.Name) and e.name == "social_value")
         for e in walk(expr)
