@@ -8,9 +8,19 @@ The pipeline, one module per stage: source → parser → builder (nodes) → ch
 compiler → runtime (results, explain) → report. See docs/architecture.md.
 """
 
-from .api import Policy, check_file, load_json, load_policy
-from .diagnostics import Diagnostic, InputError, PolicyError, SvrulesError
-from .results import BidResult, RuleResult, TenderResult
+from svrules.api import (
+    Policy,
+    check_file,
+    load_json,
+    load_policy,
+)
+from svrules.core.diagnostics import (
+    Diagnostic,
+    InputError,
+    PolicyError,
+    SvrulesError,
+)
+from svrules.engine.results import BidResult, RuleResult, TenderResult
 
 __all__ = [
     "BidResult",

@@ -16,16 +16,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .builder import build
-from .checker import CheckedPolicy, check, declared_fields
-from .compiler import CompiledPolicy, compile_policy
-from .diagnostics import Diagnostic, PolicyError
-from .parser import ParseFailed, parse
-from .results import TenderResult
-from .runtime import evaluate as run
-from .schema import tender_schema
-from .source import SourceFile, SourceReadError, decode_source, read_source
-from .tender import (
+from svrules.core.diagnostics import Diagnostic, PolicyError
+from svrules.core.source import (
+    SourceFile,
+    SourceReadError,
+    decode_source,
+    read_source,
+)
+from svrules.engine.compiler import CompiledPolicy, compile_policy
+from svrules.engine.results import TenderResult
+from svrules.engine.runtime import evaluate as run
+from svrules.engine.schema import tender_schema
+from svrules.engine.tender import (
     RecordSpec,
     Tender,
     TenderValidator,
@@ -34,6 +36,9 @@ from .tender import (
     record_spec,
     tender_from_text,
 )
+from svrules.language.builder import build
+from svrules.language.checker import CheckedPolicy, check, declared_fields
+from svrules.language.parser import ParseFailed, parse
 
 
 def check_source(source: SourceFile, folder: Path) -> tuple[CheckedPolicy | None, list[Diagnostic]]:
@@ -141,8 +146,8 @@ class Policy:
         format: str = "md",
     ) -> str | bytes:
         """The social value schedule: for a contract or a tender (no bid), or for one bidder."""
-        from .document_writers import write
-        from .documents import PolicyView, read_contract, schedule
+        from svrules.documents import PolicyView, read_contract, schedule
+        from svrules.documents.writers import write
 
         if (contract is None) == (tender is None):
             raise ValueError("give a contract or a tender, not both")
@@ -161,8 +166,8 @@ class Policy:
         format: str = "md",
     ) -> str | bytes:
         """The assessment methodology (Procurement Act 2023, s.23(3)), for any contract or one."""
-        from .document_writers import write
-        from .documents import PolicyView, methodology, read_contract
+        from svrules.documents import PolicyView, methodology, read_contract
+        from svrules.documents.writers import write
 
         day = parse_as_of(as_of) if isinstance(as_of, str) else as_of
         chosen = read_contract(PolicyView(self.compiled), contract) if contract is not None else None

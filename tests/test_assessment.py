@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from svrules import InputError, load_policy
-from svrules.assessment import assess_file
+from svrules.engine.assessment import assess_file
 
 from .conftest import EXAMPLES
 
@@ -112,7 +112,7 @@ def test_assess_cli_json_and_text() -> None:
         [
             sys.executable,
             "-m",
-            "svrules.cli",
+            "svrules",
             "assess",
             str(MIDSHIRE / "policy.svr"),
             str(report),
@@ -132,7 +132,7 @@ def test_assess_cli_json_and_text() -> None:
         "complaints": "other",
     }
     text = subprocess.run(
-        [sys.executable, "-m", "svrules.cli", "assess", str(MIDSHIRE / "policy.svr"), str(report)],
+        [sys.executable, "-m", "svrules", "assess", str(MIDSHIRE / "policy.svr"), str(report)],
         capture_output=True,
         text=True,
         check=False,
@@ -142,7 +142,7 @@ def test_assess_cli_json_and_text() -> None:
         [
             sys.executable,
             "-m",
-            "svrules.cli",
+            "svrules",
             "assess",
             str(EXAMPLES / "example-borough" / "policy.svr"),
             str(report),

@@ -17,7 +17,7 @@ TENDER = EXAMPLES / "example-borough" / "tenders" / "borough-cleaning-2025.json"
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "svrules.cli", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "svrules", *args], capture_output=True, text=True, check=False
     )
 
 

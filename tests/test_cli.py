@@ -35,7 +35,7 @@ from .test_corpus import (
 )
 
 _SCRIPT = Path(sys.executable).with_name("svrules")
-SVRULES = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "svrules.cli"]
+SVRULES = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "svrules"]
 TIMEOUT = 60
 EXPECTED = sorted(
     p for p in EXAMPLES.glob("*/expected/*.json") if "tender" in json.loads(p.read_text(encoding="utf-8"))

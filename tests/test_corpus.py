@@ -30,8 +30,8 @@ import pytest
 
 from svrules import InputError, PolicyError, load_policy
 from svrules.api import check_file
-from svrules.diagnostics import Diagnostic, render, underlined_text
-from svrules.source import SourceFile, SourceReadError, read_source
+from svrules.core.diagnostics import Diagnostic, render, underlined_text
+from svrules.core.source import SourceFile, SourceReadError, read_source
 
 from .conftest import EXAMPLES, ROOT
 

@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from svrules import load_policy
-from svrules import nodes as n
-from svrules.builder import build
-from svrules.parser import parse
-from svrules.semantic_diff import DiffError, diff_policies, expr_text
-from svrules.source import SourceFile
+from svrules.core.source import SourceFile
+from svrules.language import nodes as n
+from svrules.language.builder import build
+from svrules.language.parser import parse
+from svrules.tools.diff import DiffError, diff_policies, expr_text
 
 from .conftest import EXAMPLES, ROOT
 
@@ -28,7 +28,7 @@ TENDER = BOROUGH / "tenders" / "borough-cleaning-2025.json"
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
     """Run `svrules ARGS` in this process (the real entry point, with its exit codes)."""
-    from svrules import cli
+    from svrules.cli import app as cli
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sys, "argv", ["svrules", *map(str, args)])
@@ -456,7 +456,7 @@ def test_printer_round_trips_any_expression(expr: n.Expr) -> None:
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*/policy.svr")), ids=lambda p: p.parent.name)
 def test_svrules_fmt_output_is_no_change_in_meaning(path: Path, tmp_path: Path) -> None:
-    formatter = pytest.importorskip("svrules.formatter")
+    formatter = pytest.importorskip("svrules.tools.fmt")
     folder = tmp_path / path.parent.name
     shutil.copytree(path.parent, folder)
     formatted = folder / "policy.svr"

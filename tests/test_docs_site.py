@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 from svrules import check_file, load_policy
-from svrules.policy_docs import write_pages
+from svrules.tools.policy_pages import write_pages
 
 from .conftest import EXAMPLES, ROOT
 
@@ -227,7 +227,7 @@ def test_python_on_the_home_page_runs(
 def test_every_command_is_in_the_cli_reference() -> None:
     import typer
 
-    from svrules.cli import app
+    from svrules.cli.app import app
 
     commands = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
     assert {"check", "evaluate", "schema", "diff", "docs"} <= set(commands)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from svrules import load_policy
-from svrules.decimals import round10
+from svrules.core.decimals import round10
 
 from .conftest import EXAMPLES, SHARED_EXAMPLES
 
@@ -125,7 +125,7 @@ def test_every_expected_file_is_a_tender_or_a_report() -> None:
 
 @pytest.mark.parametrize("case", REPORT_CASES, ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
 def test_expected_kpi_assessment(case: Path) -> None:
-    from svrules.assessment import assess_file
+    from svrules.engine.assessment import assess_file
 
     expected = json.loads(case.read_text(encoding="utf-8"))
     folder = case.parent.parent

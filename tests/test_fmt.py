@@ -23,10 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from svrules import nodes as n
-from svrules.builder import build
-from svrules.cli import app
-from svrules.formatter import (
+from svrules.cli.app import app
+from svrules.core.source import SourceFile
+from svrules.language import nodes as n
+from svrules.language.builder import build
+from svrules.language.parser import parse
+from svrules.tools.fmt import (
     FormatError,
     expr_text,
     format_policy,
@@ -35,8 +37,6 @@ from svrules.formatter import (
     policy_text,
     string_text,
 )
-from svrules.parser import parse
-from svrules.source import SourceFile
 
 from .conftest import EXAMPLES
 
@@ -301,7 +301,7 @@ def test_the_installed_command_never_shows_a_traceback(tmp_path: Path) -> None:
     path = tmp_path / "broken.svr"
     path.write_text(BROKEN, encoding="utf-8")
     script = Path(sys.executable).with_name("svrules")
-    command = [str(script)] if script.is_file() else [sys.executable, "-m", "svrules.cli"]
+    command = [str(script)] if script.is_file() else [sys.executable, "-m", "svrules"]
     env = {k: v for k, v in os.environ.items() if k != "SVRULES_DEBUG"}
     for args in (
         ["fmt", str(path)],

@@ -61,8 +61,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wheel = _build_wheel(work / "wheels")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
-        assert "svrules/grammar/svrules.lark" in names, names
-        packaged_grammar = archive.read("svrules/grammar/svrules.lark").decode("utf-8")
+        assert "svrules/language/grammar/svrules.lark" in names, names
+        packaged_grammar = archive.read("svrules/language/grammar/svrules.lark").decode("utf-8")
     assert "policy:" in packaged_grammar and "MONEY" in packaged_grammar
     site = work / "site"
     done = _run(
@@ -100,7 +100,7 @@ def _script(site: Path) -> Path:
 
 
 def test_grammar_is_inside_the_installed_package(installed: Path) -> None:
-    grammar = installed / "svrules" / "grammar" / "svrules.lark"
+    grammar = installed / "svrules" / "language" / "grammar" / "svrules.lark"
     assert grammar.is_file()
     assert grammar.read_text(encoding="utf-8") == (ROOT / "grammar" / "svrules.lark").read_text(
         encoding="utf-8"
@@ -110,7 +110,7 @@ def test_grammar_is_inside_the_installed_package(installed: Path) -> None:
 
 def test_installed_module_is_the_one_imported(installed: Path, tmp_path: Path) -> None:
     code = (
-        "import svrules, sys; from svrules.parser import grammar_text, lark_parser; "
+        "import svrules, sys; from svrules.language.parser import grammar_text, lark_parser; "
         "print(svrules.__file__); lark_parser(); print(len(grammar_text()))"
     )
     done = _run([sys.executable, "-c", code], env=_env(installed), cwd=tmp_path)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from svrules import load_policy
-from svrules import nodes as n
-from svrules.decimals import date_text, percent_text
-from svrules.policy_docs import build_pages, policy_page, write_pages
-from svrules.templates import render_value, typed
+from svrules.core.decimals import date_text, percent_text
+from svrules.language import nodes as n
+from svrules.language.templates import render_value, typed
+from svrules.tools.policy_pages import build_pages, policy_page, write_pages
 
 from .conftest import EXAMPLES
 
@@ -22,7 +22,7 @@ POLICIES = sorted(EXAMPLES.glob("*/policy.svr"))
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
-    from svrules import cli
+    from svrules.cli import app as cli
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sys, "argv", ["svrules", *map(str, args)])

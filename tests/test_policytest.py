@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from svrules.api import check_file
-from svrules.policytest import (
+from svrules.tools.policytest import (
     CaseError,
     PolicyCache,
     case_files,
@@ -324,7 +324,7 @@ def test_a_policy_with_errors_is_reported_for_its_cases(tmp_path: Path) -> None:
 
 def _svrules(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "svrules.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "svrules", *args], cwd=cwd, capture_output=True, text=True, timeout=120
     )
 
 
@@ -366,7 +366,7 @@ def test_svrules_test_reports_bad_input_without_a_traceback(tmp_path: Path) -> N
 
 def _pytest_args(*args: str) -> list[str]:
     autoload_off = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    return [*(["-p", "svrules.pytest_plugin"] if autoload_off else []), "-p", "no:cacheprovider", *args]
+    return [*(["-p", "svrules.tools.pytest_plugin"] if autoload_off else []), "-p", "no:cacheprovider", *args]
 
 
 def test_the_plugin_collects_cases_as_items(pytester: pytest.Pytester) -> None:

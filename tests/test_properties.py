@@ -28,14 +28,20 @@ import pytest
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from svrules import nodes as n
 from svrules.api import Policy, check_source, load_policy
-from svrules.builder import build
-from svrules.compiler import compile_policy
-from svrules.decimals import money_text, number_text, percent_text, plain, round_half_up
-from svrules.diagnostics import InputError, render
-from svrules.parser import ParseFailed, parse
-from svrules.source import SourceFile
+from svrules.core.decimals import (
+    money_text,
+    number_text,
+    percent_text,
+    plain,
+    round_half_up,
+)
+from svrules.core.diagnostics import InputError, render
+from svrules.core.source import SourceFile
+from svrules.engine.compiler import compile_policy
+from svrules.language import nodes as n
+from svrules.language.builder import build
+from svrules.language.parser import ParseFailed, parse
 
 from .conftest import EXAMPLES
 

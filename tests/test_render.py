@@ -17,7 +17,7 @@ import docx
 import pytest
 
 import svrules
-from svrules.diagnostics import InputError, PolicyError, SvrulesError
+from svrules.core.diagnostics import InputError, PolicyError, SvrulesError
 from svrules.documents import file_stems
 
 from .conftest import EXAMPLES
@@ -289,7 +289,7 @@ def test_file_stems_are_slugs_and_unique() -> None:
 def run(
     args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, str, str]:
-    from svrules.cli import main
+    from svrules.cli.app import main
 
     monkeypatch.setattr(sys, "argv", ["svrules", *args])
     with pytest.raises(SystemExit) as exit_:

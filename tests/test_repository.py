@@ -31,7 +31,7 @@ def test_policy_checks_without_errors_or_warnings(policy: Path) -> None:
 
 def test_every_policy_is_fmt_clean() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "svrules.cli", "fmt", "--check", str(ROOT / "policies")],
+        [sys.executable, "-m", "svrules", "fmt", "--check", str(ROOT / "policies")],
         capture_output=True,
         text=True,
         check=False,

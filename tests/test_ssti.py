@@ -22,11 +22,16 @@ from pathlib import Path
 import pytest
 
 import svrules
-import svrules.document_writers  # imported now: a lazy import reads files, which the tripwires refuse
 import svrules.documents
+import svrules.documents.writers  # imported now: a lazy import reads files, which the tripwires refuse
 from svrules.api import check_file
-from svrules.diagnostics import SvrulesError
-from svrules.templates import Money, TemplateRenderError, compile_template, render
+from svrules.core.diagnostics import SvrulesError
+from svrules.language.templates import (
+    Money,
+    TemplateRenderError,
+    compile_template,
+    render,
+)
 
 CORPUS = sorted((Path(__file__).parent / "ssti").glob("*.j2"))
 
@@ -173,7 +178,7 @@ def test_limits_name_the_template_line(tmp_path: Path) -> None:
 
 
 def test_rendering_stops_after_two_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
-    from svrules import templates
+    from svrules.language import templates
 
     monkeypatch.setattr(templates, "MAX_SECONDS", 0.05)
     monkeypatch.setattr(templates, "MAX_LOOP_STEPS", 10**9)

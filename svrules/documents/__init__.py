@@ -6,12 +6,23 @@ DOCX. Templates render through `templates.render`; a failure is a `PolicyError` 
 
 from __future__ import annotations
 
-from .common import compiled_of, read_contract
-from .feedback import feedback, feedback_all, file_stems
-from .methodology import methodology
-from .model import Block, Bullets, ClauseBlock, Document, Facts, Inline, Paragraph, Section, Table, plain_text
-from .schedule import schedule
-from .view import PolicyView
+from svrules.documents.common import compiled_of, read_contract
+from svrules.documents.feedback import feedback, feedback_all, file_stems
+from svrules.documents.methodology import methodology
+from svrules.documents.model import (
+    Block,
+    Bullets,
+    ClauseBlock,
+    Document,
+    Facts,
+    Inline,
+    Paragraph,
+    Section,
+    Table,
+    plain_text,
+)
+from svrules.documents.schedule import schedule
+from svrules.documents.view import PolicyView
 
 __all__ = [
     "Block",

@@ -13,16 +13,29 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .. import units
-from ..compiler import CompiledPolicy, Env
-from ..diagnostics import Diagnostic, InputError, did_you_mean
-from ..results import BidResult, TenderResult
-from ..runtime import evaluate
-from ..source import SourceFile
-from ..tender import Tender, TenderValidator, read_tender_file, tender_from_text
-from .model import Block, Inline, Paragraph, Table, code, inline, plain_text
-from .view import PolicyView
-from .wording import show, words
+from svrules.core.diagnostics import Diagnostic, InputError, did_you_mean
+from svrules.core.source import SourceFile
+from svrules.documents.model import (
+    Block,
+    Inline,
+    Paragraph,
+    Table,
+    code,
+    inline,
+    plain_text,
+)
+from svrules.documents.view import PolicyView
+from svrules.engine.compiler import CompiledPolicy, Env
+from svrules.engine.results import BidResult, TenderResult
+from svrules.engine.runtime import evaluate
+from svrules.engine.tender import (
+    Tender,
+    TenderValidator,
+    read_tender_file,
+    tender_from_text,
+)
+from svrules.language import units
+from svrules.words.wording import show, words
 
 # ================================================================ inputs
 

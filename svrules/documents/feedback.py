@@ -13,13 +13,9 @@ from datetime import date
 from decimal import Decimal, DecimalException
 from typing import Any
 
-from .. import nodes as n
-from .. import units
-from ..compiler import CompiledPolicy, CompiledRule, Env, MissingField
-from ..diagnostics import Diagnostic, InputError
-from ..results import BidResult, RuleResult, TenderResult
-from .common import _measure_blocks, _params, find_bid
-from .model import (
+from svrules.core.diagnostics import Diagnostic, InputError
+from svrules.documents.common import _measure_blocks, _params, find_bid
+from svrules.documents.model import (
     Block,
     Bullets,
     Document,
@@ -33,9 +29,23 @@ from .model import (
     plain_text,
     strong,
 )
-from .scoring import _conditional_chain, method_blocks, scores_available
-from .view import _FAILURES, PolicyView
-from .wording import pct, points, show, words
+from svrules.documents.scoring import _conditional_chain, method_blocks, scores_available
+from svrules.documents.view import _FAILURES, PolicyView
+from svrules.engine.compiler import (
+    CompiledPolicy,
+    CompiledRule,
+    Env,
+    MissingField,
+)
+from svrules.engine.results import BidResult, RuleResult, TenderResult
+from svrules.language import nodes as n
+from svrules.language import units
+from svrules.words.wording import (
+    pct,
+    points,
+    show,
+    words,
+)
 
 
 def feedback(

@@ -8,16 +8,37 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from .. import nodes as n
-from .. import units
-from ..compiler import CompiledPolicy, CompiledRule, Env
-from ..runtime import resolve_params
-from ..tender import Tender
-from .common import _evaluated, _measure_blocks, _paragraphs, _params, _references
-from .model import Block, Document, Facts, Inline, Paragraph, Section, Table, code, inline
-from .scoring import _optional_bid_fields, method_blocks, scores_available
-from .view import PolicyView
-from .wording import _joined, show, walk, words
+from svrules.documents.common import (
+    _evaluated,
+    _measure_blocks,
+    _paragraphs,
+    _params,
+    _references,
+)
+from svrules.documents.model import (
+    Block,
+    Document,
+    Facts,
+    Inline,
+    Paragraph,
+    Section,
+    Table,
+    code,
+    inline,
+)
+from svrules.documents.scoring import _optional_bid_fields, method_blocks, scores_available
+from svrules.documents.view import PolicyView
+from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env
+from svrules.engine.runtime import resolve_params
+from svrules.engine.tender import Tender
+from svrules.language import nodes as n
+from svrules.language import units
+from svrules.words.wording import (
+    _joined,
+    show,
+    walk,
+    words,
+)
 
 
 def methodology(

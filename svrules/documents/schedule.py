@@ -11,14 +11,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .. import nodes as n
-from .. import units
-from ..compiler import CompiledPolicy, CompiledRule, Env
-from ..results import TenderResult
-from ..templates import TemplateRenderError
-from ..tender import Tender
-from .common import _evaluated, _measure_blocks, _paragraphs, _params, _references, find_bid
-from .model import (
+from svrules.documents.common import (
+    _evaluated,
+    _measure_blocks,
+    _paragraphs,
+    _params,
+    _references,
+    find_bid,
+)
+from svrules.documents.model import (
     Block,
     ClauseBlock,
     Document,
@@ -31,9 +32,15 @@ from .model import (
     inline,
     plain_text,
 )
-from .scoring import short_method
-from .view import PolicyView, RuleState, _Lets
-from .wording import _joined, show, words
+from svrules.documents.scoring import short_method
+from svrules.documents.view import PolicyView, RuleState, _Lets
+from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env
+from svrules.engine.results import TenderResult
+from svrules.engine.tender import Tender
+from svrules.language import nodes as n
+from svrules.language import units
+from svrules.language.templates import TemplateRenderError
+from svrules.words.wording import _joined, show, words
 
 
 def schedule(

@@ -10,12 +10,29 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from .. import nodes as n
-from .. import units
-from ..compiler import CompiledRule, Env, MissingField
-from .model import Block, Inline, Paragraph, Table, code, inline
-from .view import _FAILURES, _NOT_KNOWN, PolicyView, _Unknown
-from .wording import _joined, show, walk, words
+from svrules.documents.model import (
+    Block,
+    Inline,
+    Paragraph,
+    Table,
+    code,
+    inline,
+)
+from svrules.documents.view import (
+    _FAILURES,
+    _NOT_KNOWN,
+    PolicyView,
+    _Unknown,
+)
+from svrules.engine.compiler import CompiledRule, Env, MissingField
+from svrules.language import nodes as n
+from svrules.language import units
+from svrules.words.wording import (
+    _joined,
+    show,
+    walk,
+    words,
+)
 
 
 def score_kind(rule: n.Criterion) -> str:
@@ -265,7 +282,7 @@ def _known(view: PolicyView, expr: n.Expr | None, crule: CompiledRule, env: Env 
 
 
 def _value(view: PolicyView, expr: n.Expr, crule: CompiledRule, env: Env) -> Any:
-    from ..compiler import ExprCompiler
+    from svrules.engine.compiler import ExprCompiler
 
     try:
         return ExprCompiler(view.checked, frozenset(crule.let_types))(expr)(env)

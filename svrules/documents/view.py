@@ -12,16 +12,34 @@ from decimal import Decimal, DecimalException
 from pathlib import Path
 from typing import Any
 
-from .. import nodes as n
-from .. import units
-from ..compiler import CompiledPolicy, CompiledRule, Env, MissingField, RuleFailure
-from ..diagnostics import Diagnostic, PolicyError
-from ..explain import template_context
-from ..results import RuleResult
-from ..source import SourceFile, Span, decode_source
-from ..templates import NeedsBid, NeedsDelivery, TemplateRenderError, not_known_yet, render
-from .model import Inline, Table, code, inline, plain_text
-from .wording import show, walk, words
+from svrules.core.diagnostics import Diagnostic, PolicyError
+from svrules.core.source import SourceFile, Span, decode_source
+from svrules.documents.model import (
+    Inline,
+    Table,
+    code,
+    inline,
+    plain_text,
+)
+from svrules.engine.compiler import (
+    CompiledPolicy,
+    CompiledRule,
+    Env,
+    MissingField,
+    RuleFailure,
+)
+from svrules.engine.explain import template_context
+from svrules.engine.results import RuleResult
+from svrules.language import nodes as n
+from svrules.language import units
+from svrules.language.templates import (
+    NeedsBid,
+    NeedsDelivery,
+    TemplateRenderError,
+    not_known_yet,
+    render,
+)
+from svrules.words.wording import show, walk, words
 
 _FAILURES = (RuleFailure, DecimalException, ArithmeticError)
 

@@ -1,0 +1,5 @@
+"""`python -m svrules.cli`: the same as the `svrules` command."""
+
+from svrules.cli.app import main
+
+main()

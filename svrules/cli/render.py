@@ -1,0 +1,203 @@
+"""`svrules render`: the schedule, the assessment summaries and the methodology as documents.
+
+Owns the `render` command group. Every document is built whole in memory and written
+through a temporary file renamed into place, so a failure (a template that fails, a
+bidder that is not in the tender) leaves no half-written file. Errors are svrules
+errors (exit 1) or usage errors (exit 2), never tracebacks.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from svrules.core.diagnostics import render as render_diagnostic
+from svrules.core.files import write_atomic
+
+render_app = typer.Typer(
+    name="render",
+    help="Write documents from a policy: the social value schedule, bidder feedback, the methodology.",
+    no_args_is_help=True,
+)
+
+
+class DocFormat(StrEnum):
+    md = "md"
+    html = "html"
+    docx = "docx"
+
+
+_BY_SUFFIX = {".md": DocFormat.md, ".markdown": DocFormat.md, ".html": DocFormat.html, ".htm": DocFormat.html}
+_BY_SUFFIX[".docx"] = DocFormat.docx
+
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", help="Use the values in force on this date (YYYY-MM-DD)")
+]
+Format = Annotated[
+    DocFormat | None, typer.Option("--format", help="md (default), html or docx; else from --output's suffix")
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add `svrules render ...` to the main command line."""
+    app.add_typer(render_app, name="render")
+
+
+def _load(policy: Path):  # type: ignore[no-untyped-def]
+    from svrules.api import load_policy
+
+    loaded = load_policy(policy)
+    for warning in loaded.warnings:
+        sys.stderr.write(render_diagnostic(warning) + "\n")
+    return loaded
+
+
+def _day(as_of: str | None):  # type: ignore[no-untyped-def]
+    from svrules.engine.tender import parse_as_of
+
+    return parse_as_of(as_of) if as_of else None
+
+
+def _usage(message: str) -> typer.Exit:
+    """A usage error: said on stderr, exit status 2 (like any other usage error)."""
+    sys.stderr.write(f"usage error: {message}\n    hint: see 'svrules render --help'\n")
+    return typer.Exit(2)
+
+
+def _format(chosen: DocFormat | None, output: Path | None) -> DocFormat:
+    if chosen is not None:
+        return chosen
+    if output is not None and output.suffix.lower() in _BY_SUFFIX:
+        return _BY_SUFFIX[output.suffix.lower()]
+    return DocFormat.md
+
+
+def _emit(data: str | bytes, output: Path | None) -> None:
+    if output is not None:
+        write_atomic(output, data)
+        return
+    if isinstance(data, bytes):
+        if sys.stdout.isatty():
+            raise _usage("DOCX is binary: give --output FILE.docx")
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        sys.stdout.write(data)
+
+
+@render_app.command()
+def schedule(
+    policy: Annotated[Path, typer.Argument(help="The policy (.svr)")],
+    contract: Annotated[
+        Path | None,
+        typer.Option("--contract", help='A contract: JSON {"contract": {...}} or the contract\'s fields'),
+    ] = None,
+    tender: Annotated[
+        Path | None, typer.Option("--tender", help="A tender (JSON: contract and bids)")
+    ] = None,
+    bidder: Annotated[
+        str | None, typer.Option("--bidder", help="Write the contract schedule for this bid (needs --tender)")
+    ] = None,
+    as_of: AsOf = None,
+    format: Format = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file")] = None,
+) -> None:
+    """The social value schedule: the contract wording, criteria, weights, measures and references."""
+    if (contract is None) == (tender is None):
+        raise _usage("give either --contract FILE or --tender FILE")
+    if bidder is not None and tender is None:
+        raise _usage("--bidder needs --tender (the bid comes from the tender)")
+    from svrules.documents import PolicyView, read_contract
+    from svrules.documents import schedule as build
+    from svrules.documents.writers import write
+
+    chosen = _format(format, output)
+    day = _day(as_of)
+    loaded = _load(policy)
+    source = (
+        loaded.validate(tender)
+        if tender is not None
+        else read_contract(PolicyView(loaded.compiled), contract)
+    )
+    _emit(write(build(loaded.compiled, source, bidder, day), chosen.value), output)
+
+
+@render_app.command()
+def feedback(
+    policy: Annotated[Path, typer.Argument(help="The policy (.svr)")],
+    tender: Annotated[Path, typer.Argument(help="The tender (JSON: contract and bids)")],
+    bidder: Annotated[str | None, typer.Option("--bidder", help="Write the summary for this bidder")] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Write one summary per bidder into --output DIR")
+    ] = False,
+    as_of: AsOf = None,
+    format: Format = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="The folder to write into (or, with --bidder, a file)"),
+    ] = None,
+    compare_winner: Annotated[
+        bool, typer.Option("--compare-winner", help="Show the winning tender's scores beside the bidder's")
+    ] = False,
+) -> None:
+    """Assessment summaries (regulation 31, Procurement Regulations 2024): scores explained by the tender."""
+    if (bidder is None) == (not all_):
+        raise _usage("give --bidder NAME or --all")
+    if all_ and output is None:
+        raise _usage("--all writes one file per bidder: give --output DIR")
+    from svrules.documents import feedback as build
+    from svrules.documents import feedback_all, file_stems
+    from svrules.documents.writers import SUFFIXES, write
+
+    single_file = output is not None and bidder is not None and output.suffix.lower() in _BY_SUFFIX
+    chosen = _format(format, output if single_file else None)
+    day = _day(as_of)
+    loaded = _load(policy)
+    result = loaded.evaluate(tender, as_of=day)
+    if bidder is not None:
+        data = write(build(loaded.compiled, result, bidder, compare_winner), chosen.value)
+        if output is None or single_file:
+            _emit(data, output)
+            return
+        output.mkdir(parents=True, exist_ok=True)
+        write_atomic(
+            output / (file_stems([b.bidder for b in result.bids])[bidder] + SUFFIXES[chosen.value]), data
+        )
+        return
+    assert output is not None
+    if output.exists() and not output.is_dir():
+        raise _usage(f"{output} is a file; --all needs a folder")
+    documents = [
+        (stem, write(doc, chosen.value))
+        for stem, doc in feedback_all(loaded.compiled, result, compare_winner)
+    ]
+    output.mkdir(parents=True, exist_ok=True)
+    for stem, data in documents:  # every document is built before the first file is written
+        write_atomic(output / (stem + SUFFIXES[chosen.value]), data)
+    sys.stderr.write(f"wrote {len(documents)} assessment summaries to {output}\n")
+
+
+@render_app.command()
+def methodology(
+    policy: Annotated[Path, typer.Argument(help="The policy (.svr)")],
+    contract: Annotated[
+        Path | None, typer.Option("--contract", help="Describe the methodology for this contract (JSON)")
+    ] = None,
+    as_of: AsOf = None,
+    format: Format = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file")] = None,
+) -> None:
+    """The assessment methodology (Procurement Act 2023, s.23(3)): how each criterion is scored."""
+    from svrules.documents import PolicyView, read_contract
+    from svrules.documents import methodology as build
+    from svrules.documents.writers import write
+
+    chosen = _format(format, output)
+    day = _day(as_of)
+    loaded = _load(policy)
+    source = read_contract(PolicyView(loaded.compiled), contract) if contract is not None else None
+    _emit(write(build(loaded.compiled, source, day), chosen.value), output)

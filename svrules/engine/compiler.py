@@ -1,0 +1,351 @@
+"""Checked policy → compiled evaluator.
+
+Each checked expression becomes a Python closure over `Decimal` values, built from the
+AST (never from policy text; nothing is `eval`ed). A rule compiles to a small record of
+closures; a policy to a `CompiledPolicy` that the runtime runs bid after bid. Run-time
+failures are exceptions here (`MissingField`, `RuleFailure`) that the runtime turns into
+a rule's outcome; they never end an evaluation.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from svrules.core import decimals as d
+from svrules.engine.codegen import compile_bid_function
+from svrules.language import nodes as n
+from svrules.language import units
+from svrules.language.checker import CheckedPolicy, _rule_key
+from svrules.language.templates import compile_template
+
+
+class Env:
+    """The values one rule sees while it runs for one bid."""
+
+    __slots__ = ("bid", "contract", "delivery", "lets", "params", "social_value")
+
+    def __init__(
+        self,
+        contract: dict[str, Any],
+        bid: dict[str, Any],
+        params: dict[str, Any],
+        social_value: Decimal = d.ZERO,
+        delivery: dict[str, Any] | None = None,
+    ):
+        self.contract = contract
+        self.bid = bid
+        self.params = params
+        self.social_value = social_value
+        self.delivery = delivery if delivery is not None else {}
+        self.lets: dict[str, Any] = {}
+
+
+Fn = Callable[[Env], Any]
+
+
+class MissingField(Exception):
+    """An optional field the bid does not state was needed."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+class RuleFailure(Exception):
+    """A run-time failure of one rule (division by zero): its outcome is `error`."""
+
+
+# ---------------------------------------------------------------- expressions
+
+_C = d.CONTEXT
+_ARITH: dict[str, Callable[[Decimal, Decimal], Decimal]] = {
+    "+": _C.add,
+    "-": _C.subtract,
+    "*": _C.multiply,
+}
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt,
+    "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}  # fmt: skip
+
+
+def divide(a: Decimal, b: Decimal) -> Decimal:
+    if not b:
+        raise RuleFailure("division by zero")
+    return _C.divide(a, b)
+
+
+class ExprCompiler:
+    """Compiles the expressions of one rule (its lets decide what a name means)."""
+
+    def __init__(self, checked: CheckedPolicy, lets: frozenset[str] = frozenset()):
+        self.checked = checked
+        self.lets = lets
+
+    def __call__(self, expr: n.Expr) -> Fn:
+        if isinstance(expr, n.Literal):
+            value = expr.value
+            return lambda env: value
+        if isinstance(expr, n.ListLiteral):
+            items = frozenset(item.value for item in expr.items)  # type: ignore[union-attr]
+            return lambda env: items
+        if isinstance(expr, n.Name):
+            return self._name(expr.name)
+        if isinstance(expr, n.Field):
+            return _field(expr.root, expr.name)
+        if isinstance(expr, n.Negate):
+            operand = self(expr.operand)
+            return lambda env: -operand(env)
+        if isinstance(expr, n.Binary):
+            return self._binary(expr)
+        if isinstance(expr, n.Compare):
+            return self._compare(expr)
+        if isinstance(expr, n.Logical):
+            left, right = self(expr.left), self(expr.right)
+            if expr.op == "and":
+                return lambda env: left(env) and right(env)
+            return lambda env: left(env) or right(env)
+        if isinstance(expr, n.Not):
+            operand = self(expr.operand)
+            return lambda env: not operand(env)
+        if isinstance(expr, n.Conditional):
+            then, cond, other = self(expr.then), self(expr.condition), self(expr.otherwise)
+            return lambda env: then(env) if cond(env) else other(env)
+        assert isinstance(expr, n.Call)
+        return self._call(expr)
+
+    def _name(self, name: str) -> Fn:
+        if name == "social_value":
+            return lambda env: env.social_value
+        if name in self.lets:
+            return lambda env: env.lets[name]
+        return lambda env: env.params[name]
+
+    def _binary(self, expr: n.Binary) -> Fn:
+        left, right = self(expr.left), self(expr.right)
+        if expr.op == "/":
+            return lambda env: divide(left(env), right(env))
+        op = _ARITH[expr.op]
+        return lambda env: op(left(env), right(env))
+
+    def _compare(self, expr: n.Compare) -> Fn:
+        left, right = self(expr.left), self(expr.right)
+        if expr.op == "in":
+            return lambda env: left(env) in right(env)
+        if expr.op == "not in":
+            return lambda env: left(env) not in right(env)
+        op = _COMPARE[expr.op]
+        return lambda env: op(left(env), right(env))
+
+    def _call(self, expr: n.Call) -> Fn:
+        args = [self(a) for a in expr.args]
+        percent = self.checked.type_of(expr) == units.PERCENT
+        fn = expr.function
+        if fn in ("ceil", "floor"):
+            whole = d.ceil if fn == "ceil" else d.floor
+            (x,) = args
+            if percent:  # in the written unit: ceil(12.3%) is 13%
+                return lambda env: whole(x(env).scaleb(2)).scaleb(-2)
+            return lambda env: whole(x(env))
+        if fn == "round":
+            x = args[0]
+            places = int(expr.args[1].value)  # type: ignore[union-attr, arg-type]
+            if percent:
+                return lambda env: d.round_half_up(x(env).scaleb(2), places).scaleb(-2)
+            return lambda env: d.round_half_up(x(env), places)
+        if fn == "abs":
+            (x,) = args
+            return lambda env: abs(x(env))
+        if fn == "min":
+            return lambda env: min(a(env) for a in args)
+        if fn == "max":
+            return lambda env: max(a(env) for a in args)
+        x, low, high = args
+        return lambda env: min(max(x(env), low(env)), high(env))
+
+
+def _field(root: str, name: str) -> Fn:
+    dotted = f"{root}.{name}"
+
+    def read(env: Env) -> Any:
+        try:
+            return getattr(env, root)[name]
+        except KeyError:
+            raise MissingField(dotted) from None
+
+    if root == "bid":  # the hot path: skip the getattr
+
+        def read_bid(env: Env) -> Any:
+            try:
+                return env.bid[name]
+            except KeyError:
+                raise MissingField(dotted) from None
+
+        return read_bid
+    return read
+
+
+# ---------------------------------------------------------------- rules
+
+
+@dataclass
+class Scorer:
+    """How a criterion turns its value into a score; `kind` names the score form."""
+
+    kind: str  # "expr", "bands", "linear", "relative", "lowest", "scale"
+    value: Fn
+    bands: list[tuple[str, Fn | None, Decimal]] = field(default_factory=list)
+    low: Fn | None = None
+    high: Fn | None = None
+    levels: dict[Decimal, str] = field(default_factory=dict)
+
+
+@dataclass
+class CompiledRule:
+    """One rule's closures, with its AST and templates for reasons and documents."""
+
+    rule: n.Rule
+    key: str
+    applies: Fn | None
+    lets: list[tuple[str, Fn]]
+    test: Fn | None = None  # a requirement's `met when`
+    scorer: Scorer | None = None
+    weight: Decimal = d.ZERO
+    explain: Any = None
+    clause: Any = None
+    let_types: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.rule.name
+
+
+@dataclass
+class CompiledMeasure:
+    """A measure: the bid field it reads and its proxy (evaluated once per evaluation)."""
+
+    measure: n.Measure
+    proxy: Fn
+
+
+@dataclass
+class CompiledParam:
+    """A parameter: its dated values, or one expression over earlier parameters."""
+
+    param: n.Param
+    type: str
+    dated: list[tuple[Any, Any]]  # (start date, value), ascending
+    value: Fn | None
+
+
+@dataclass
+class CompiledPolicy:
+    """Everything the runtime needs, built once per policy."""
+
+    checked: CheckedPolicy
+    applies: Fn | None
+    params: list[CompiledParam]
+    requirements: list[CompiledRule]
+    criteria: list[CompiledRule]
+    measures: list[CompiledMeasure]
+    kpis: list[CompiledRule]
+    evaluate_bid: Any = None  # the generated bid evaluator (see `codegen`)
+    rule_index: dict[tuple[str, str], CompiledRule] = field(default_factory=dict)
+    refs: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def policy(self) -> n.Policy:
+        return self.checked.policy
+
+    @cached_property
+    def has_relative(self) -> bool:
+        """Whether a criterion scores against the other bids (so points wait for all of them)."""
+        return any(
+            rule.scorer is not None and rule.scorer.kind in ("relative", "lowest") for rule in self.criteria
+        )
+
+    @cached_property
+    def contract_fields(self) -> dict[str, n.FieldDecl]:
+        return self.checked.fields("contract")
+
+
+def compile_policy(checked: CheckedPolicy) -> CompiledPolicy:
+    """Compile a policy that checked without errors."""
+    assert checked.ok, "compile only checked policies"
+    policy = checked.policy
+    plain = ExprCompiler(checked)
+    compiled = CompiledPolicy(
+        checked=checked,
+        applies=plain(policy.applies) if policy.applies is not None else None,
+        params=[_param(checked, p, plain) for p in policy.params],
+        requirements=[_rule(checked, r) for r in policy.requirements],
+        criteria=[_rule(checked, r) for r in policy.criteria],
+        measures=[CompiledMeasure(m, plain(m.proxy)) for m in policy.measures],
+        kpis=[_rule(checked, r) for r in policy.kpis],
+        evaluate_bid=compile_bid_function(checked),
+    )
+    rules = [*compiled.requirements, *compiled.criteria]
+    compiled.rule_index = {(r.rule.kind, r.id): r for r in rules}
+    compiled.refs = {id(r): tuple(t.value for t in r.rule.refs) for r in rules}
+    return compiled
+
+
+def _param(checked: CheckedPolicy, param: n.Param, plain: ExprCompiler) -> CompiledParam:
+    t = checked.param_types[param.name]
+    if param.dated:
+        dated = [(v.start.value, v.value.value) for v in param.values]  # type: ignore[union-attr]
+        return CompiledParam(param, t, dated, None)
+    return CompiledParam(param, t, [], plain(param.values[0].value))
+
+
+def _rule(checked: CheckedPolicy, rule: n.Rule) -> CompiledRule:
+    compile_ = ExprCompiler(checked, frozenset(let.name for let in rule.lets))
+    key = _rule_key(rule)
+    templates = {kind: checked.templates.get((key, kind)) for kind in ("explain", "clause")}
+    compiled = CompiledRule(
+        rule=rule,
+        key=key,
+        applies=compile_(rule.applies) if rule.applies is not None else None,
+        lets=[(let.name, compile_(let.value)) for let in rule.lets],
+        explain=compile_template(templates["explain"].text) if templates["explain"] else None,
+        clause=compile_template(templates["clause"].text) if templates["clause"] else None,
+        let_types=checked.let_types.get(key, {}),
+    )
+    if isinstance(rule, n.Requirement):
+        compiled.test = compile_(rule.met_when)
+    elif isinstance(rule, n.Criterion):
+        compiled.weight = rule.weight.value  # type: ignore[assignment]
+        compiled.scorer = _scorer(rule.score, compile_)
+    elif isinstance(rule, n.Kpi):
+        compiled.test = compile_(rule.rating.value)
+        compiled.scorer = Scorer(
+            "rating",
+            compiled.test,
+            [
+                (b.test, compile_(b.threshold) if b.threshold is not None else None, b.result)
+                for b in rule.rating.lines
+            ],  # type: ignore[misc]
+        )
+    return compiled
+
+
+def _scorer(score: n.Score, compile_: ExprCompiler) -> Scorer:
+    value = compile_(score.value)
+    if isinstance(score, n.ExprScore):
+        return Scorer("expr", value)
+    if isinstance(score, n.BandScore):
+        bands = [
+            (b.test, compile_(b.threshold) if b.threshold is not None else None, b.result.value)  # type: ignore[union-attr]
+            for b in score.bands
+        ]
+        return Scorer("bands", value, bands=bands)  # type: ignore[arg-type]
+    if isinstance(score, n.LinearScore):
+        return Scorer("linear", value, low=compile_(score.low), high=compile_(score.high))
+    if isinstance(score, n.RelativeScore):
+        return Scorer("lowest" if score.lowest else "relative", value)
+    return Scorer("scale", value, levels={lv.level.value: lv.descriptor for lv in score.levels})  # type: ignore[union-attr, misc]

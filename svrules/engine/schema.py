@@ -1,0 +1,110 @@
+"""Checked policy → JSON Schema of its tender input.
+
+Owns the mapping from SVR field declarations to JSON Schema (draft 2020-12), so tools
+that build tenders can validate them before they reach svrules. The schema states what
+JSON can state; exactness rules (no more than 28 significant digits) are svrules' own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from svrules.engine.results import json_value
+from svrules.language.checker import CheckedPolicy
+from svrules.language.nodes import FieldDecl
+
+_NUMBER_STRING = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
+def field_schema(decl: FieldDecl) -> dict[str, Any]:
+    """The schema of one declared field's JSON value."""
+    out: dict[str, Any]
+    if decl.type == "money":
+        amount = {"oneOf": [{"type": "number"}, {"type": "string", "pattern": _NUMBER_STRING}]}
+        out = {
+            "oneOf": [
+                *amount["oneOf"],
+                {
+                    "type": "object",
+                    "properties": {"amount": amount, "currency": {"const": "GBP"}},
+                    "required": ["amount"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
+    elif decl.type == "number":
+        out = {"type": "number"}
+    elif decl.type == "count":
+        out = {"type": "integer", "minimum": 0}
+    elif decl.type == "percent":
+        out = {
+            "oneOf": [
+                {"type": "number", "minimum": 0, "maximum": 100},
+                {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?%$"},
+            ]
+        }
+    elif decl.type == "yes/no":
+        out = {"type": "boolean"}
+    elif decl.type == "date":
+        out = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+    else:
+        out = {"type": "string"}
+        if decl.one_of is not None:
+            out["enum"] = [item.value for item in decl.one_of.items]  # type: ignore[union-attr]
+    if decl.low is not None and decl.high is not None and decl.type in ("number", "count", "money"):
+        low, high = (
+            json_value(b.value, "money" if decl.type == "money" else "number") for b in (decl.low, decl.high)
+        )  # type: ignore[union-attr]
+        out["x-svrules-range"] = [low, high]
+        if decl.type in ("number", "count"):
+            out |= {
+                "minimum": float(low) if "." in low else int(low),
+                "maximum": float(high) if "." in high else int(high),
+            }
+    if decl.low is not None and decl.high is not None and decl.type == "percent":
+        out["x-svrules-range"] = [decl.low.text, decl.high.text]  # type: ignore[union-attr]
+    if decl.description:
+        out["description"] = decl.description
+    if decl.optional:
+        out = {
+            "anyOf": [out, {"type": "null"}],
+            **({"description": decl.description} if decl.description else {}),
+        }
+    return out
+
+
+def _record(fields: dict[str, FieldDecl], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    properties = dict(extra or {})
+    properties |= {name: field_schema(decl) for name, decl in fields.items()}
+    required = [*(extra or {}), *(name for name, decl in fields.items() if not decl.optional)]
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+def tender_schema(checked: CheckedPolicy) -> dict[str, Any]:
+    """The JSON Schema of a tender file for this policy."""
+    p = checked.policy
+    bid = _record(
+        checked.fields("bid"),
+        {
+            "bidder": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The bidder's name, unique in the tender",
+            }
+        },
+    )
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"urn:svrules:{p.name}:{p.version or ''}:tender",
+        "title": f"Tender for {p.title}",
+        "description": "A contract and the bids for it, as svrules evaluates them. Numbers are read exactly.",
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "contract": _record(checked.fields("contract")),
+            "bids": {"type": "array", "minItems": 1, "items": bid},
+        },
+        "required": ["contract", "bids"],
+        "additionalProperties": False,
+    }
