@@ -131,7 +131,9 @@ class Policy:
     ) -> TenderResult:
         """Evaluate a tender: a path, JSON text, a mapping (numbers as Decimal or int) or a `Tender`."""
         day = parse_as_of(as_of) if isinstance(as_of, str) else as_of
-        return run(self.compiled, self.validate(tender), day)
+        result = run(self.compiled, self.validate(tender), day)
+        result.render_feedback = render_feedback
+        return result
 
     def tender_schema(self) -> dict[str, Any]:
         """JSON Schema of the tender input this policy accepts."""
@@ -172,6 +174,16 @@ class Policy:
         day = parse_as_of(as_of) if isinstance(as_of, str) else as_of
         chosen = read_contract(PolicyView(self.compiled), contract) if contract is not None else None
         return write(methodology(self.compiled, chosen, day), format)
+
+
+def render_feedback(
+    result: TenderResult, bidder: str, format: str = "md", compare_winner: bool = False
+) -> str | bytes:
+    """A bidder's assessment summary (regulation 31): Markdown, HTML (text) or DOCX (bytes)."""
+    from svrules.documents import compiled_of, feedback
+    from svrules.documents.writers import write
+
+    return write(feedback(compiled_of(result), result, bidder, compare_winner), format)
 
 
 def load_policy(path: Path | str) -> Policy:

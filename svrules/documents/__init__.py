@@ -9,20 +9,10 @@ from __future__ import annotations
 from svrules.documents.common import compiled_of, read_contract
 from svrules.documents.feedback import feedback, feedback_all, file_stems
 from svrules.documents.methodology import methodology
-from svrules.documents.model import (
-    Block,
-    Bullets,
-    ClauseBlock,
-    Document,
-    Facts,
-    Inline,
-    Paragraph,
-    Section,
-    Table,
-    plain_text,
-)
+from svrules.documents.model import Block, Bullets, ClauseBlock, Document, Facts, Paragraph, Section, Table
 from svrules.documents.schedule import schedule
 from svrules.documents.view import PolicyView
+from svrules.words.runs import Inline, plain_text
 
 __all__ = [
     "Block",

@@ -15,15 +15,7 @@ from typing import Any
 
 from svrules.core.diagnostics import Diagnostic, InputError, did_you_mean
 from svrules.core.source import SourceFile
-from svrules.documents.model import (
-    Block,
-    Inline,
-    Paragraph,
-    Table,
-    code,
-    inline,
-    plain_text,
-)
+from svrules.documents.model import Block, Paragraph, Table
 from svrules.documents.view import PolicyView
 from svrules.engine.compiler import CompiledPolicy, Env
 from svrules.engine.results import BidResult, TenderResult
@@ -35,6 +27,7 @@ from svrules.engine.tender import (
     tender_from_text,
 )
 from svrules.language import units
+from svrules.words.runs import Inline, code, inline, plain_text
 from svrules.words.wording import show, words
 
 # ================================================================ inputs
@@ -148,25 +141,25 @@ def _not_applicable_error(view: PolicyView, tender: Tender, params: Mapping[str,
     )
 
 
-def _evaluated(view: PolicyView, tender: Tender, as_of: date | None) -> TenderResult:
+def evaluate_for_document(view: PolicyView, tender: Tender, as_of: date | None) -> TenderResult:
     result = evaluate(view.compiled, tender, as_of)
     if not result.applies:
         raise _not_applicable_error(view, tender, {k: v for k, (v, _t) in result.params.items()})
     return result
 
 
-def _params(result: TenderResult) -> dict[str, Any]:
+def param_facts(result: TenderResult) -> dict[str, Any]:
     return {k: v for k, (v, _t) in result.params.items()}
 
 
 # ================================================================ blocks the documents share
 
 
-def _paragraphs(text: str) -> list[str]:
+def summary_paragraphs(text: str) -> list[str]:
     return [p.strip("\n") for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
 
 
-def _measure_blocks(view: PolicyView, params: Mapping[str, Any], bid: BidResult | None) -> list[Block]:
+def measure_blocks(view: PolicyView, params: Mapping[str, Any], bid: BidResult | None) -> list[Block]:
     env = Env({}, {}, dict(params))
     rows = []
     for m in view.compiled.measures:
@@ -202,7 +195,7 @@ def _measure_blocks(view: PolicyView, params: Mapping[str, Any], bid: BidResult 
     return [lead, Table(header, tuple(rows), numeric, total)]
 
 
-def _references(cited: list[tuple[str, str]]) -> tuple[Block, ...]:
+def references_block(cited: list[tuple[str, str]]) -> tuple[Block, ...]:
     if not cited:
         return (Paragraph(inline("The policy cites no references for these terms.")),)
     by_ref: dict[str, list[str]] = {}

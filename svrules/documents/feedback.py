@@ -14,32 +14,16 @@ from decimal import Decimal, DecimalException
 from typing import Any
 
 from svrules.core.diagnostics import Diagnostic, InputError
-from svrules.documents.common import _measure_blocks, _params, find_bid
-from svrules.documents.model import (
-    Block,
-    Bullets,
-    Document,
-    Facts,
-    Inline,
-    Paragraph,
-    Section,
-    Table,
-    code,
-    inline,
-    plain_text,
-    strong,
-)
-from svrules.documents.scoring import _conditional_chain, method_blocks, scores_available
-from svrules.documents.view import _FAILURES, PolicyView
-from svrules.engine.compiler import (
-    CompiledPolicy,
-    CompiledRule,
-    Env,
-    MissingField,
-)
+from svrules.documents.common import find_bid, measure_blocks, param_facts
+from svrules.documents.model import Block, Bullets, Document, Facts, Paragraph, Section, Table
+from svrules.documents.scoring import conditional_chain, method_blocks, scores_available
+from svrules.documents.view import PolicyView
+from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env
+from svrules.engine.failures import RUN_TIME_FAILURES, MissingField
 from svrules.engine.results import BidResult, RuleResult, TenderResult
 from svrules.language import nodes as n
 from svrules.language import units
+from svrules.words.runs import Inline, code, inline, plain_text, strong
 from svrules.words.wording import (
     pct,
     points,
@@ -114,7 +98,7 @@ class _Feedback:
             ),
             None,
         )
-        return self.view.env(tender_contract, None, _params(self.result))
+        return self.view.env(tender_contract, None, param_facts(self.result))
 
     def criterion_rule(self, c: RuleResult) -> CompiledRule:
         return self.view.rules[("criterion", c.id)]
@@ -157,7 +141,9 @@ class _Feedback:
             )
             if bid.social_value.measures:
                 sections.append(
-                    Section("Social value offered", "5", tuple(_measure_blocks(view, _params(result), bid)))
+                    Section(
+                        "Social value offered", "5", tuple(measure_blocks(view, param_facts(result), bid))
+                    )
                 )
         return Document(
             "feedback",
@@ -528,7 +514,7 @@ class _Feedback:
                         run_env.lets = dict(c.lets)
                         try:
                             shown = show(threshold(run_env), value_type)
-                        except (MissingField, *_FAILURES):
+                        except (MissingField, *RUN_TIME_FAILURES):
                             pass
                     word = "at least" if band.test == "at_least" else "at most"
                     return inline(
@@ -550,7 +536,7 @@ class _Feedback:
                 f" of {show(high, value_type)} {word} would have scored 100% (yours was {show(value, value_type)}).",
             )
         if detail[0] == "expr" and isinstance(s, n.ExprScore):
-            chain = _conditional_chain(s.value)
+            chain = conditional_chain(s.value)
             better = [(cond, lit) for cond, lit in (chain or []) if cond is not None and lit.value > c.score]  # type: ignore[operator]
             if better:
                 cond, lit = better[-1]

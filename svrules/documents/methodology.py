@@ -9,32 +9,23 @@ from datetime import date
 from decimal import Decimal
 
 from svrules.documents.common import (
-    _evaluated,
-    _measure_blocks,
-    _paragraphs,
-    _params,
-    _references,
+    evaluate_for_document,
+    measure_blocks,
+    param_facts,
+    references_block,
+    summary_paragraphs,
 )
-from svrules.documents.model import (
-    Block,
-    Document,
-    Facts,
-    Inline,
-    Paragraph,
-    Section,
-    Table,
-    code,
-    inline,
-)
-from svrules.documents.scoring import _optional_bid_fields, method_blocks, scores_available
+from svrules.documents.model import Block, Document, Facts, Paragraph, Section, Table
+from svrules.documents.scoring import method_blocks, optional_bid_fields, scores_available
 from svrules.documents.view import PolicyView
 from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env
 from svrules.engine.runtime import resolve_params
 from svrules.engine.tender import Tender
 from svrules.language import nodes as n
 from svrules.language import units
+from svrules.words.runs import Inline, code, inline
 from svrules.words.wording import (
-    _joined,
+    joined,
     show,
     walk,
     words,
@@ -47,9 +38,9 @@ def methodology(
     """How tenders are assessed under the policy (Procurement Act 2023, section 23(3))."""
     view = PolicyView(compiled)
     p = view.policy
-    result = _evaluated(view, tender, as_of) if tender is not None else None
+    result = evaluate_for_document(view, tender, as_of) if tender is not None else None
     env = (
-        view.env(tender.contract, None, _params(result))
+        view.env(tender.contract, None, param_facts(result))
         if tender is not None and result is not None
         else None
     )
@@ -74,7 +65,7 @@ def methodology(
     sections: list[Section] = []
     if p.summary:
         sections.append(
-            Section("Summary", None, tuple(Paragraph(inline(par)) for par in _paragraphs(p.summary)))
+            Section("Summary", None, tuple(Paragraph(inline(par)) for par in summary_paragraphs(p.summary)))
         )
     if tender is not None:
         sections.append(
@@ -138,9 +129,7 @@ def methodology(
     if compiled.measures:
         number += 1
         params = {k: v for k, (v, _t) in in_force.items()} if in_force is not None else {}
-        blocks = (
-            _measure_blocks(view, params, None) if in_force is not None else _measure_blocks_undated(view)
-        )
+        blocks = measure_blocks(view, params, None) if in_force is not None else _measure_blocks_undated(view)
         users = [
             c.rule.title
             for c in compiled.criteria
@@ -174,7 +163,7 @@ def methodology(
         )
     cited = [(r.title, t.value) for r in p.rules if not isinstance(r, n.Kpi) for t in r.refs]
     number += 1
-    sections.append(Section("References", str(number), _references(cited)))
+    sections.append(Section("References", str(number), references_block(cited)))
     return Document(
         "methodology",
         "Assessment methodology",
@@ -249,15 +238,13 @@ def _requirement_blocks(view: PolicyView, env: Env | None, number: str) -> list[
         for ref in rule.refs:
             facts.append(("Source", inline(ref.value)))
         inner: list[Block] = [Facts(tuple(facts))]
-        optional = _optional_bid_fields(
-            view, [rule.applies, *(let.value for let in rule.lets), rule.met_when]
-        )
+        optional = optional_bid_fields(view, [rule.applies, *(let.value for let in rule.lets), rule.met_when])
         if optional:
             inner.append(
                 Paragraph(
                     inline(
                         "A tender that does not state ",
-                        *_joined([inline(code(f"bid.{f}")) for f in optional]),
+                        *joined([inline(code(f"bid.{f}")) for f in optional]),
                         " does not meet this requirement.",
                     ),
                     "note",

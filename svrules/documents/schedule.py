@@ -12,35 +12,24 @@ from decimal import Decimal
 from typing import Any
 
 from svrules.documents.common import (
-    _evaluated,
-    _measure_blocks,
-    _paragraphs,
-    _params,
-    _references,
+    evaluate_for_document,
     find_bid,
+    measure_blocks,
+    param_facts,
+    references_block,
+    summary_paragraphs,
 )
-from svrules.documents.model import (
-    Block,
-    ClauseBlock,
-    Document,
-    Facts,
-    Inline,
-    Paragraph,
-    Section,
-    Table,
-    code,
-    inline,
-    plain_text,
-)
+from svrules.documents.model import Block, ClauseBlock, Document, Facts, Paragraph, Section, Table
 from svrules.documents.scoring import short_method
-from svrules.documents.view import PolicyView, RuleState, _Lets
+from svrules.documents.view import PolicyView, PreviewLets, RuleState
 from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env
 from svrules.engine.results import TenderResult
 from svrules.engine.tender import Tender
 from svrules.language import nodes as n
 from svrules.language import units
 from svrules.language.templates import TemplateRenderError
-from svrules.words.wording import _joined, show, words
+from svrules.words.runs import Inline, code, inline, plain_text
+from svrules.words.wording import joined, show, words
 
 
 def schedule(
@@ -49,8 +38,8 @@ def schedule(
     """The social value schedule for a contract: published with the tender (no bidder), or
     the contract schedule for one bid, with its commitments in the wording."""
     view = PolicyView(compiled)
-    result = _evaluated(view, tender, as_of)
-    params = _params(result)
+    result = evaluate_for_document(view, tender, as_of)
+    params = param_facts(result)
     bid = find_bid(result, bidder) if bidder is not None else None
     values = next(b.values for b in tender.bids if b.bidder == bidder) if bid is not None else None
     env = view.env(tender.contract, values, params, bid.social_value.total if bid else None)
@@ -94,7 +83,7 @@ def schedule(
     sections: list[Section] = []
     if p.summary:
         sections.append(
-            Section("Summary", None, tuple(Paragraph(inline(par)) for par in _paragraphs(p.summary)))
+            Section("Summary", None, tuple(Paragraph(inline(par)) for par in summary_paragraphs(p.summary)))
         )
     about: list[Block] = [
         Facts(
@@ -148,7 +137,7 @@ def schedule(
                     f"{number}.{clause_no}",
                     crule.rule.title,
                     kind,
-                    tuple(_paragraphs(text)) if text else (),
+                    tuple(summary_paragraphs(text)) if text else (),
                     refs,
                     tuple(notes),
                 )
@@ -157,14 +146,14 @@ def schedule(
             blocks.append(
                 Paragraph(
                     inline(
-                        "Also assessed under this heading, with no contract wording: ", *_joined(without), "."
+                        "Also assessed under this heading, with no contract wording: ", *joined(without), "."
                     ),
                     "note",
                 )
             )
         if excluded:
             blocks.append(
-                Paragraph(inline("Not applicable to this contract: ", *_joined(excluded), "."), "note")
+                Paragraph(inline("Not applicable to this contract: ", *joined(excluded), "."), "note")
             )
         sections.append(Section(view.theme_title(theme), str(number), tuple(blocks)))
 
@@ -177,7 +166,7 @@ def schedule(
     if compiled.measures:
         number += 1
         sections.append(
-            Section("Social value measures", str(number), tuple(_measure_blocks(view, params, bid)))
+            Section("Social value measures", str(number), tuple(measure_blocks(view, params, bid)))
         )
     if bid is not None:
         number += 1
@@ -188,7 +177,7 @@ def schedule(
     number += 1
     for m in p.measures:
         cited += [(m.title, t.value) for t in m.refs]
-    sections.append(Section("References", str(number), _references(cited)))
+    sections.append(Section("References", str(number), references_block(cited)))
 
     title = "Social value schedule" if bid is None else f"Social value schedule: {bid.bidder}"
     return Document(
@@ -234,7 +223,7 @@ def _clause_text(
             )
         missing = [
             k
-            for k, why in (state.env.lets.pending.items() if isinstance(state.env.lets, _Lets) else [])
+            for k, why in (state.env.lets.pending.items() if isinstance(state.env.lets, PreviewLets) else [])
             if why == "missing"
         ]
         if has_bid and missing:
@@ -292,7 +281,7 @@ def _kpi_section(
                     f"{number}.{clause_no}",
                     rule.title,
                     _rule_kind(rule),
-                    tuple(_paragraphs(text)) if text else (),
+                    tuple(summary_paragraphs(text)) if text else (),
                     refs,
                     (note,) if note else (),
                 )
@@ -306,7 +295,7 @@ def _kpi_section(
             "The Supplier's performance is assessed at least every twelve months against these key performance indicators (Procurement Act 2023, section 52), each rated good, approaching target, requires improvement, inadequate or other."
         )
     )
-    where = [Paragraph(inline("Where ", *_joined(lets), "."))] if lets else []
+    where = [Paragraph(inline("Where ", *joined(lets), "."))] if lets else []
     return Section("Key performance indicators", number, (intro, table, *where, *blocks))
 
 

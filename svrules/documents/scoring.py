@@ -10,25 +10,15 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from svrules.documents.model import (
-    Block,
-    Inline,
-    Paragraph,
-    Table,
-    code,
-    inline,
-)
-from svrules.documents.view import (
-    _FAILURES,
-    _NOT_KNOWN,
-    PolicyView,
-    _Unknown,
-)
-from svrules.engine.compiler import CompiledRule, Env, MissingField
+from svrules.documents.model import Block, Paragraph, Table
+from svrules.documents.view import NOT_KNOWN, PolicyView, Unknown
+from svrules.engine.compiler import CompiledRule, Env
+from svrules.engine.failures import RUN_TIME_FAILURES, MissingField
 from svrules.language import nodes as n
 from svrules.language import units
+from svrules.words.runs import Inline, code, inline
 from svrules.words.wording import (
-    _joined,
+    joined,
     show,
     walk,
     words,
@@ -65,7 +55,7 @@ def short_method(rule: n.Criterion) -> Inline:
     return inline("by the formula ", words(s.value))
 
 
-def _conditional_chain(expr: n.Expr) -> list[tuple[n.Expr | None, n.Literal]] | None:
+def conditional_chain(expr: n.Expr) -> list[tuple[n.Expr | None, n.Literal]] | None:
     """`100% if A else 50% if B else 0%` as [(A, 100%), (B, 50%), (None, 0%)], or None."""
     chain: list[tuple[n.Expr | None, n.Literal]] = []
     while isinstance(expr, n.Conditional):
@@ -89,7 +79,7 @@ def scores_available(rule: n.Criterion) -> str:
     if isinstance(s, n.ScaleScore):
         return _or_list(_distinct([lv.level.value for lv in s.levels]))  # type: ignore[union-attr, misc]
     if isinstance(s, n.ExprScore):
-        chain = _conditional_chain(s.value)
+        chain = conditional_chain(s.value)
         if chain:
             return _or_list(_distinct([lit.value for _, lit in chain]))  # type: ignore[misc]
     return "any score from 0% to 100%"
@@ -212,7 +202,7 @@ def method_blocks(
         rows = [(inline(show(lv.level.value, units.PERCENT)), inline(lv.descriptor)) for lv in s.levels]  # type: ignore[union-attr]
         blocks.append(Table(("Score", "Descriptor"), tuple(rows), (True, False)))
     else:
-        chain = _conditional_chain(s.value)
+        chain = conditional_chain(s.value)
         if chain:
             blocks.append(
                 Paragraph(inline("Scored by the first of these conditions that holds, from the top:"))
@@ -231,9 +221,9 @@ def method_blocks(
                     inline("Scored by the formula ", words(s.value), ", whose value must be from 0% to 100%.")
                 )
             )
-    optional = _optional_bid_fields(view, [rule.applies, *(let.value for let in rule.lets), s.value])
+    optional = optional_bid_fields(view, [rule.applies, *(let.value for let in rule.lets), s.value])
     if optional:
-        names = inline(*_joined([inline(code(f"bid.{f}")) for f in optional]))
+        names = inline(*joined([inline(code(f"bid.{f}")) for f in optional]))
         blocks.append(
             Paragraph(inline("A tender that does not state ", names, " scores 0% on this criterion."), "note")
         )
@@ -253,7 +243,7 @@ def _score_exprs(s: n.Score) -> list[n.Expr]:
     return exprs
 
 
-def _optional_bid_fields(view: PolicyView, exprs: Iterable[n.Expr | None]) -> list[str]:
+def optional_bid_fields(view: PolicyView, exprs: Iterable[n.Expr | None]) -> list[str]:
     out: list[str] = []
     for expr in exprs:
         for node in walk(expr):
@@ -276,7 +266,7 @@ def _known(view: PolicyView, expr: n.Expr | None, crule: CompiledRule, env: Env 
     if isinstance(expr, n.Literal) or env is None:
         return text
     value = _value(view, expr, crule, env)
-    if value is _NOT_KNOWN:
+    if value is NOT_KNOWN:
         return text
     return inline(text, f" (here {show(value, view.checked.types.get(id(expr), ''))})")
 
@@ -286,8 +276,8 @@ def _value(view: PolicyView, expr: n.Expr, crule: CompiledRule, env: Env) -> Any
 
     try:
         return ExprCompiler(view.checked, frozenset(crule.let_types))(expr)(env)
-    except (_Unknown, MissingField, TypeError, KeyError, *_FAILURES):
-        return _NOT_KNOWN
+    except (Unknown, MissingField, TypeError, KeyError, *RUN_TIME_FAILURES):
+        return NOT_KNOWN
 
 
 def _lower_is_better(view: PolicyView, s: n.LinearScore, crule: CompiledRule, env: Env | None) -> bool | None:
@@ -296,7 +286,7 @@ def _lower_is_better(view: PolicyView, s: n.LinearScore, crule: CompiledRule, en
     if env is None:
         return None
     low, high = _value(view, s.low, crule, env), _value(view, s.high, crule, env)
-    if low is _NOT_KNOWN or high is _NOT_KNOWN:
+    if low is NOT_KNOWN or high is NOT_KNOWN:
         return None
     return bool(low > high)
 

@@ -8,27 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, DecimalException
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from svrules.core.diagnostics import Diagnostic, PolicyError
 from svrules.core.source import SourceFile, Span, decode_source
-from svrules.documents.model import (
-    Inline,
-    Table,
-    code,
-    inline,
-    plain_text,
-)
-from svrules.engine.compiler import (
-    CompiledPolicy,
-    CompiledRule,
-    Env,
-    MissingField,
-    RuleFailure,
-)
+from svrules.documents.model import Table
+from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env
 from svrules.engine.explain import template_context
+from svrules.engine.failures import RUN_TIME_FAILURES, MissingField
 from svrules.engine.results import RuleResult
 from svrules.language import nodes as n
 from svrules.language import units
@@ -39,12 +28,11 @@ from svrules.language.templates import (
     not_known_yet,
     render,
 )
+from svrules.words.runs import Inline, code, inline, plain_text
 from svrules.words.wording import show, walk, words
 
-_FAILURES = (RuleFailure, DecimalException, ArithmeticError)
 
-
-class _Unknown(Exception):
+class Unknown(Exception):
     """A value that only a bid (or a delivery report) can give was needed."""
 
     def __init__(self, root: str):
@@ -60,10 +48,10 @@ class _Absent(dict):  # type: ignore[type-arg]
         self.root = root
 
     def __getitem__(self, key: str) -> Any:
-        raise _Unknown(self.root)
+        raise Unknown(self.root)
 
 
-class _Lets(dict):  # type: ignore[type-arg]
+class PreviewLets(dict):  # type: ignore[type-arg]
     """A rule's lets; a let that could not be worked out raises when it is used."""
 
     def __init__(self) -> None:
@@ -71,14 +59,14 @@ class _Lets(dict):  # type: ignore[type-arg]
         self.pending: dict[str, str] = {}  # let name → "bid", "delivery" or "missing"
 
     def __missing__(self, key: str) -> Any:
-        raise _Unknown(self.pending.get(key, "bid"))
+        raise Unknown(self.pending.get(key, "bid"))
 
 
 class _NoSocialValue:
     """`social_value` where no bid is known: any use of it raises."""
 
     def _unknown(self, *args: Any) -> Any:
-        raise _Unknown("bid")
+        raise Unknown("bid")
 
     __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = _unknown
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _unknown
@@ -171,19 +159,19 @@ class PolicyView:
             social_value if bid is not None and social_value is not None else _NoSocialValue(),  # type: ignore[arg-type]
             _Absent("delivery"),
         )
-        env.lets = _Lets()
+        env.lets = PreviewLets()
         return env
 
     def state(self, rule: CompiledRule, env: Env) -> RuleState:
         """Whether the rule applies, and its lets (those that can be worked out)."""
         rule_env = Env(env.contract, env.bid, env.params, env.social_value, env.delivery)
-        rule_env.lets = _Lets()
+        rule_env.lets = PreviewLets()
         applies = "yes"
         reason: Inline = ()
         if rule.applies is not None:
             try:
                 applies = "yes" if rule.applies(rule_env) else "no"
-            except _Unknown as unknown:
+            except Unknown as unknown:
                 applies = "maybe"
                 reason = inline(
                     f"whether it applies depends on the {_root_word(unknown.root)}: ",
@@ -196,7 +184,7 @@ class PolicyView:
                     raise
                 applies = "maybe"
                 reason = inline("whether it applies depends on the tender: ", words(rule.rule.applies))  # type: ignore[arg-type]
-            except _FAILURES as exc:
+            except RUN_TIME_FAILURES as exc:
                 applies = "error"
                 reason = inline(f"its 'applies when' cannot be decided: {exc}")
             if applies == "no":
@@ -205,7 +193,7 @@ class PolicyView:
             for name, fn in rule.lets:
                 try:
                     rule_env.lets[name] = fn(rule_env)
-                except _Unknown as unknown:
+                except Unknown as unknown:
                     rule_env.lets.pending[name] = unknown.root
                 except MissingField:
                     rule_env.lets.pending[name] = "missing"
@@ -213,7 +201,7 @@ class PolicyView:
                     if not isinstance(env.social_value, _NoSocialValue):
                         raise
                     rule_env.lets.pending[name] = "bid"
-                except _FAILURES:
+                except RUN_TIME_FAILURES:
                     rule_env.lets.pending[name] = "error"
         return RuleState(applies, rule_env, reason)
 
@@ -221,7 +209,7 @@ class PolicyView:
         """`contract.category is goods, …`: the known values an expression reads."""
         parts: list[Any] = []
         for name, value, type_ in self.names(expr, rule, env):
-            if value is _NOT_KNOWN:
+            if value is NOT_KNOWN:
                 continue
             if parts:
                 parts.append(", ")
@@ -244,14 +232,14 @@ class PolicyView:
                     value = (
                         env.social_value
                         if env and not isinstance(env.social_value, _NoSocialValue)
-                        else _NOT_KNOWN
+                        else NOT_KNOWN
                     )
                 elif rule is not None and name in rule.let_types:
                     type_ = rule.let_types[name]
                     value = _lookup(env.lets if env else None, name)
                 else:
                     type_ = self.checked.param_types.get(name, "")
-                    value = env.params.get(name, _NOT_KNOWN) if env else _NOT_KNOWN
+                    value = env.params.get(name, NOT_KNOWN) if env else NOT_KNOWN
             else:
                 continue
             if name not in seen:
@@ -303,10 +291,12 @@ class PolicyView:
     def _value_text(
         self, name: str, value: Any, type_: str, rule: CompiledRule | None, env: Env | None
     ) -> str:
-        if value is not _NOT_KNOWN:
+        if value is not NOT_KNOWN:
             return show(value, type_)
         if rule is not None and name in rule.let_types:
-            why = env.lets.pending.get(name) if env is not None and isinstance(env.lets, _Lets) else None
+            why = (
+                env.lets.pending.get(name) if env is not None and isinstance(env.lets, PreviewLets) else None
+            )
             if why == "missing":
                 return "not stated in the tender"
             if why == "error":
@@ -418,7 +408,7 @@ class PolicyView:
             context["bid"] = not_known_yet("bid")
         if isinstance(env.contract, _Absent):
             context["contract"] = not_known_yet("contract")
-        if isinstance(env.lets, _Lets):
+        if isinstance(env.lets, PreviewLets):
             for name, why in env.lets.pending.items():
                 context[name] = not_known_yet(name, NeedsDelivery if why == "delivery" else NeedsBid)
         if isinstance(rule.rule, n.Kpi):
@@ -426,15 +416,15 @@ class PolicyView:
         return context
 
 
-_NOT_KNOWN = object()
+NOT_KNOWN = object()
 
 
 def _lookup(values: Any, name: str) -> Any:
     if values is None or isinstance(values, _Absent):
-        return _NOT_KNOWN
+        return NOT_KNOWN
     if name in values:
         return dict.get(values, name)
-    return _NOT_KNOWN if isinstance(values, _Lets) else None
+    return NOT_KNOWN if isinstance(values, PreviewLets) else None
 
 
 def _root_word(root: str) -> str:

@@ -24,18 +24,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from svrules.documents import (
-    Block,
-    Bullets,
-    ClauseBlock,
-    Document,
-    Facts,
-    Inline,
-    Paragraph,
-    Section,
-    Table,
-    plain_text,
-)
+from svrules.documents import Block, Bullets, ClauseBlock, Document, Facts, Paragraph, Section, Table
+from svrules.words.runs import Inline, plain_text
 
 FORMATS = ("md", "html", "docx")
 SUFFIXES = {"md": ".md", "html": ".html", "docx": ".docx"}

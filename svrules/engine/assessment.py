@@ -15,20 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from svrules.core.diagnostics import Diagnostic, InputError
-from svrules.engine.compiler import (
-    CompiledPolicy,
-    CompiledRule,
-    Env,
-    MissingField,
-)
+from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env
 from svrules.engine.explain import template_context
+from svrules.engine.failures import RUN_TIME_FAILURES, MissingField, failure_text
 from svrules.engine.results import json_value
-from svrules.engine.runtime import (
-    _FAILURES,
-    _failure_text,
-    policy_info,
-    resolve_params,
-)
+from svrules.engine.runtime import policy_info, resolve_params
 from svrules.engine.tender import TenderValidator, convert, read_tender_file
 from svrules.language import nodes as n
 from svrules.language import units
@@ -202,8 +193,8 @@ def _rate(compiled: CompiledPolicy, rule: CompiledRule, env: Env) -> KpiResult:
         rating, line = _first_line(rule, value, env)
     except MissingField as missing:
         return result("other", f"{missing.name} is not stated in the report, so the KPI is rated other")
-    except _FAILURES as exc:
-        return result("error", _failure_text(exc))
+    except RUN_TIME_FAILURES as exc:
+        return result("error", failure_text(exc))
     if rule.explain is not None:
         reason = render(rule.explain, template_context(compiled, rule, env))
     else:

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from svrules.core import decimals as d
+from svrules.engine.failures import failure_text
 from svrules.language import nodes as n
 from svrules.language import units
 from svrules.language.checker import CheckedPolicy
@@ -49,13 +50,6 @@ def _floor_percent(x: Decimal) -> Decimal:
 
 def _round_percent(x: Decimal, places: int) -> Decimal:
     return d.round_half_up(x.scaleb(2), places).scaleb(-2)
-
-
-def failure_text(exc: BaseException) -> str:
-    """What an arithmetic failure is called in a rule's reason."""
-    if isinstance(exc, ZeroDivisionError):
-        return "division by zero"
-    return f"the arithmetic failed ({type(exc).__name__})"
 
 
 class _Writer:

@@ -18,9 +18,10 @@ from typing import Any
 
 from svrules.core import decimals as d
 from svrules.engine.codegen import compile_bid_function
+from svrules.engine.failures import MissingField, RuleFailure
 from svrules.language import nodes as n
 from svrules.language import units
-from svrules.language.checker import CheckedPolicy, _rule_key
+from svrules.language.checker import CheckedPolicy, rule_key
 from svrules.language.templates import compile_template
 
 
@@ -46,18 +47,6 @@ class Env:
 
 
 Fn = Callable[[Env], Any]
-
-
-class MissingField(Exception):
-    """An optional field the bid does not state was needed."""
-
-    def __init__(self, name: str):
-        super().__init__(name)
-        self.name = name
-
-
-class RuleFailure(Exception):
-    """A run-time failure of one rule (division by zero): its outcome is `error`."""
 
 
 # ---------------------------------------------------------------- expressions
@@ -305,7 +294,7 @@ def _param(checked: CheckedPolicy, param: n.Param, plain: ExprCompiler) -> Compi
 
 def _rule(checked: CheckedPolicy, rule: n.Rule) -> CompiledRule:
     compile_ = ExprCompiler(checked, frozenset(let.name for let in rule.lets))
-    key = _rule_key(rule)
+    key = rule_key(rule)
     templates = {kind: checked.templates.get((key, kind)) for kind in ("explain", "clause")}
     compiled = CompiledRule(
         rule=rule,

@@ -11,13 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from svrules.engine.compiler import (
-    CompiledPolicy,
-    CompiledRule,
-    Env,
-    ExprCompiler,
-    MissingField,
-)
+from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env, ExprCompiler
+from svrules.engine.failures import MissingField
 from svrules.engine.results import json_value
 from svrules.language import nodes as n
 from svrules.language import units

@@ -269,6 +269,10 @@ class BidResult:
         }
 
 
+FeedbackRenderer = Callable[["TenderResult", str, str, bool], "str | bytes"]
+"""Writes a bidder's assessment summary: (result, bidder, format, compare_winner) → document."""
+
+
 @dataclass(eq=False)
 class TenderResult:
     """The evaluation of one tender against one policy on one as-of date."""
@@ -281,6 +285,7 @@ class TenderResult:
     tender_id: str | None = None
     tender_title: str | None = None
     contract_value: Decimal | None = None
+    render_feedback: FeedbackRenderer | None = field(default=None, repr=False)
 
     def bid(self, bidder: str) -> BidResult:
         """The result of one bid, by its bidder's exact name."""
@@ -290,11 +295,16 @@ class TenderResult:
         raise KeyError(bidder)
 
     def feedback(self, bidder: str, format: str = "md", compare_winner: bool = False) -> str | bytes:
-        """The bidder's assessment summary (regulation 31): Markdown, HTML (text) or DOCX (bytes)."""
-        from svrules.documents import compiled_of, feedback
-        from svrules.documents.writers import write
+        """The bidder's assessment summary (regulation 31): Markdown, HTML (text) or DOCX (bytes).
 
-        return write(feedback(compiled_of(self), self, bidder, compare_winner), format)
+        Documents sit above the engine, so the result does not write them itself: the API
+        that made it (`Policy.evaluate`) hands it `render_feedback`.
+        """
+        if self.render_feedback is None:
+            raise RuntimeError(
+                "this result was not made by svrules.Policy.evaluate: use Policy.render_feedback"
+            )
+        return self.render_feedback(self, bidder, format, compare_winner)
 
     @property
     def ranked(self) -> list[BidResult]:

@@ -11,21 +11,15 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable
 from datetime import date, datetime
-from decimal import Decimal, DecimalException, localcontext
+from decimal import Decimal, localcontext
 from types import MappingProxyType
 from typing import Any
 
 from svrules.core import decimals as d
 from svrules.core.diagnostics import Diagnostic, InputError
-from svrules.engine.codegen import failure_text
-from svrules.engine.compiler import (
-    CompiledPolicy,
-    CompiledRule,
-    Env,
-    MissingField,
-    RuleFailure,
-)
+from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env
 from svrules.engine.explain import Explainer
+from svrules.engine.failures import RUN_TIME_FAILURES, MissingField
 from svrules.engine.results import (
     BidResult,
     MeasureValue,
@@ -38,7 +32,6 @@ from svrules.engine.tender import Tender
 
 MET, NOT_MET, NOT_APPLICABLE, ERROR = "met", "not_met", "not_applicable", "error"
 SCORED, NOT_SCORED = "scored", "not_scored"
-_FAILURES = (RuleFailure, DecimalException, ArithmeticError)
 
 
 def today_in_uk() -> date:
@@ -87,7 +80,7 @@ def resolve_params(compiled: CompiledPolicy, as_of: date) -> dict[str, Any]:
             assert param.value is not None
             try:
                 values[param.param.name] = param.value(env)
-            except _FAILURES as exc:
+            except RUN_TIME_FAILURES as exc:
                 raise InputError(
                     [
                         Diagnostic(
@@ -159,7 +152,7 @@ def _policy_applies(compiled: CompiledPolicy, contract: dict[str, Any], params: 
         return bool(compiled.applies(Env(contract, {}, params)))
     except MissingField:
         return False
-    except _FAILURES as exc:
+    except RUN_TIME_FAILURES as exc:
         raise InputError(
             [
                 Diagnostic(
@@ -298,10 +291,6 @@ class _Materializer:
             detail=detail,
             explainer=self.explainer,
         )
-
-
-def _failure_text(exc: BaseException) -> str:
-    return str(exc) if isinstance(exc, RuleFailure) else failure_text(exc)
 
 
 def _score_relative(compiled: CompiledPolicy, bids: list[BidResult]) -> None:

@@ -403,7 +403,7 @@ class Checker:
                 lets[let.name] = t
                 scope.names[let.name] = t
                 scope.let_spans[let.name] = let.span
-        self.out.let_types[_rule_key(rule)] = lets
+        self.out.let_types[rule_key(rule)] = lets
 
     def expect_bool(self, expr: n.Expr, scope: Scope, where: str) -> None:
         t = self.infer(expr, scope)
@@ -862,7 +862,7 @@ class Checker:
                 source = self._template_source(rule, kind, template)
                 if source is None:
                     continue
-                self.out.templates[(_rule_key(rule), kind)] = source
+                self.out.templates[(rule_key(rule), kind)] = source
                 scope = self._template_scope(rule)
                 guard = kind == "clause" and not isinstance(rule, n.Kpi)
                 problems = check_template(source.text, scope, bid_guard=guard)
@@ -939,7 +939,7 @@ class Checker:
 
     def _template_scope(self, rule: n.Rule) -> TemplateScope:
         names = dict(self.out.param_types)
-        names.update(self.out.let_types.get(_rule_key(rule), {}))
+        names.update(self.out.let_types.get(rule_key(rule), {}))
         roots: dict[str, dict[str, str]] = {
             root: {k: units.expression_type(v.type) for k, v in self.out.fields(root).items()}
             for root in ("contract", "bid")
@@ -989,7 +989,7 @@ def _needle_places(text: str, needle: str) -> list[int]:
     return places
 
 
-def _rule_key(rule: n.Rule) -> str:
+def rule_key(rule: n.Rule) -> str:
     return f"kpi:{rule.name}" if rule.kind == "kpi" else rule.name
 
 

@@ -9,10 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from svrules.core.decimals import number_text
-from svrules.documents.model import Inline, code, inline
 from svrules.language import nodes as n
 from svrules.language import units
 from svrules.language.templates import render_value, typed
+from svrules.words.runs import Inline, code, inline
 
 _PERCENT_TYPES = (units.PERCENT,)
 
@@ -116,7 +116,7 @@ def uses_bid(expr: n.Expr | None) -> bool:
     )
 
 
-def _joined(items: list[Inline]) -> list[Any]:
+def joined(items: list[Inline]) -> list[Any]:
     out: list[Any] = []
     for i, item in enumerate(items):
         if i:
