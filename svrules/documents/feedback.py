@@ -22,6 +22,7 @@ from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env
 from svrules.engine.failures import RUN_TIME_FAILURES, MissingField
 from svrules.engine.results import BidResult, RuleResult, TenderResult
 from svrules.language import nodes as n
+from svrules.language import scores as s
 from svrules.language import units
 from svrules.words.runs import Inline, code, inline, plain_text, strong
 from svrules.words.wording import (
@@ -90,14 +91,7 @@ class _Feedback:
         self.winner = firsts[0] if firsts else None
 
     def contract_env(self) -> Env:
-        tender_contract = next(
-            (
-                r.detail[0].contract
-                for r in self.bid.criteria
-                if isinstance(r.detail, tuple) and r.detail and isinstance(r.detail[0], Env)
-            ),
-            None,
-        )
+        tender_contract = next((r.env.contract for r in self.bid.criteria if r.env is not None), None)
         return self.view.env(tender_contract, None, param_facts(self.result))
 
     def criterion_rule(self, c: RuleResult) -> CompiledRule:
@@ -485,74 +479,103 @@ class _Feedback:
         """What the next better score needed, for bands, straight lines and scales."""
         if c.outcome != "scored" or c.score is None or c.score >= 1:
             return None
-        detail = (
-            c.detail[1]
-            if isinstance(c.detail, tuple) and len(c.detail) == 2 and isinstance(c.detail[0], Env)
-            else c.detail
-        )
-        env = (
-            c.detail[0]
-            if isinstance(c.detail, tuple) and len(c.detail) == 2 and isinstance(c.detail[0], Env)
-            else None
-        )
         rule = crule.rule
         assert isinstance(rule, n.Criterion)
-        s = rule.score
-        value_type = self.view.checked.types.get(id(s.value), "")
-        if not isinstance(detail, tuple) or not detail:
-            return None
-        if detail[0] == "band" and isinstance(s, n.BandScore) and crule.scorer is not None:
-            index = detail[2] if detail[2] is not None else len(s.bands)
-            for j in range(index - 1, -1, -1):
-                band = s.bands[j]
-                band_score = band.result.value  # type: ignore[union-attr]
-                if band_score > c.score and band.test != "otherwise":
-                    threshold = crule.scorer.bands[j][1]
-                    shown = plain_text(words(band.threshold))  # type: ignore[arg-type]
-                    if env is not None and threshold is not None:
-                        run_env = Env(env.contract, env.bid, env.params, env.social_value, env.delivery)
-                        run_env.lets = dict(c.lets)
-                        try:
-                            shown = show(threshold(run_env), value_type)
-                        except (MissingField, *RUN_TIME_FAILURES):
-                            pass
-                    word = "at least" if band.test == "at_least" else "at most"
-                    return inline(
-                        words(s.value),
-                        f" of {word} {shown} (yours was {show(detail[1], value_type)}) would have scored {show(band_score, units.PERCENT)}.",
-                    )
-            return None
-        if detail[0] == "missing":
-            return inline(
-                "your tender does not state ",
-                code(detail[1]),
-                "; a tender that states it is scored on its value.",
-            )
-        if detail[0] == "linear":
-            _, value, low, high = detail
-            word = "or more" if high > low else "or less"
-            return inline(
-                words(s.value),
-                f" of {show(high, value_type)} {word} would have scored 100% (yours was {show(value, value_type)}).",
-            )
-        if detail[0] == "expr" and isinstance(s, n.ExprScore):
-            chain = conditional_chain(s.value)
-            better = [(cond, lit) for cond, lit in (chain or []) if cond is not None and lit.value > c.score]  # type: ignore[operator]
-            if better:
-                cond, lit = better[-1]
+        score = rule.score
+        value_type = self.view.checked.types.get(id(score.value), "")
+        match c.detail, score:
+            case s.Banded(value, band), n.BandScore():
+                return self._next_band(crule, c, score, value, band, value_type)
+            case s.Missing(field), _:
                 return inline(
-                    "a tender for which ",
-                    self.view.condition(cond),
-                    f" would have scored {show(lit.value, units.PERCENT)}.",
-                )  # type: ignore[arg-type]
-        if detail[0] == "scale" and isinstance(s, n.ScaleScore):
-            above = sorted((lv for lv in s.levels if lv.level.value > c.score), key=lambda lv: lv.level.value)  # type: ignore[union-attr, operator, return-value]
-            if above:
-                nxt = above[0]
+                    "your tender does not state ",
+                    code(field),
+                    "; a tender that states it is scored on its value.",
+                )
+            case s.OnLine(value, low, high), _:
+                word = "or more" if high > low else "or less"
                 return inline(
-                    f"the next level, {show(nxt.level.value, units.PERCENT)}, is described as: {nxt.descriptor}"
-                )  # type: ignore[union-attr]
+                    words(score.value),
+                    f" of {show(high, value_type)} {word} would have scored 100% (yours was {show(value, value_type)}).",
+                )
+            case s.Computed(), n.ExprScore():
+                return self._better_condition(score, c.score)
+            case s.OnScale(), n.ScaleScore():
+                return _next_level(score, c.score)
         return None
+
+    def _next_band(
+        self,
+        crule: CompiledRule,
+        c: RuleResult,
+        score: n.BandScore,
+        value: Decimal,
+        band_index: int | None,
+        value_type: str,
+    ) -> Inline | None:
+        """The nearest better band: its threshold as it stood for this tender, and its score."""
+        index = band_index if band_index is not None else len(score.bands)
+        for j in range(index - 1, -1, -1):
+            band = score.bands[j]
+            band_score = band_result(band)
+            if band_score > (c.score or 0) and band.threshold is not None:
+                shown = self._threshold_text(crule, c, j, band.threshold, value_type)
+                word = "at least" if band.test == "at_least" else "at most"
+                return inline(
+                    words(score.value),
+                    f" of {word} {shown} (yours was {show(value, value_type)}) would have scored {show(band_score, units.PERCENT)}.",
+                )
+        return None
+
+    def _threshold_text(
+        self, crule: CompiledRule, c: RuleResult, index: int, threshold: n.Expr, value_type: str
+    ) -> str:
+        """A band's threshold as a value for this tender, or in words when it cannot be worked out."""
+        compiled = crule.scorer.bands[index][1] if crule.scorer is not None else None
+        env = c.env
+        if env is not None and compiled is not None:
+            run_env = Env(env.contract, env.bid, env.params, env.social_value, env.delivery)
+            run_env.lets = dict(c.lets)
+            try:
+                return show(compiled(run_env), value_type)
+            except (MissingField, *RUN_TIME_FAILURES):
+                pass
+        return plain_text(words(threshold))
+
+    def _better_condition(self, score: n.ExprScore, current: Decimal) -> Inline | None:
+        """For `score A if C else B`: the condition of the best branch that scores more."""
+        chain = conditional_chain(score.value) or []
+        better = [
+            (cond, lit)
+            for cond, lit in chain
+            if cond is not None and isinstance(lit.value, Decimal) and lit.value > current
+        ]
+        if not better:
+            return None
+        cond, lit = better[-1]
+        return inline(
+            "a tender for which ",
+            self.view.condition(cond),
+            f" would have scored {show(lit.value, units.PERCENT)}.",
+        )
+
+
+def band_result(band: n.Band) -> Decimal:
+    """A band's score (a checked percent literal)."""
+    assert isinstance(band.result, n.Literal) and isinstance(band.result.value, Decimal)
+    return band.result.value
+
+
+def _next_level(score: n.ScaleScore, current: Decimal) -> Inline | None:
+    """The next published level above a mark, with its descriptor."""
+    levels = [(lv.level.value, lv) for lv in score.levels if isinstance(lv.level, n.Literal)]
+    above = sorted(
+        ((v, lv) for v, lv in levels if isinstance(v, Decimal) and v > current), key=lambda p: p[0]
+    )
+    if not above:
+        return None
+    value, level = above[0]
+    return inline(f"the next level, {show(value, units.PERCENT)}, is described as: {level.descriptor}")
 
 
 def _from_json(value: Any, type_: str) -> Any:

@@ -24,8 +24,10 @@ from typing import Any
 from svrules.core import decimals as d
 from svrules.engine.failures import failure_text
 from svrules.language import nodes as n
+from svrules.language import scores as s
 from svrules.language import units
 from svrules.language.checker import CheckedPolicy
+from svrules.language.functions import BUILT_INS
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 MET, NOT_MET, NOT_APPLICABLE, ERROR = "met", "not_met", "not_applicable", "error"
@@ -38,18 +40,6 @@ def _ident(name: str) -> str:
     if not _IDENTIFIER.match(name):
         raise ValueError(f"not an identifier: {name!r}")
     return name
-
-
-def _ceil_percent(x: Decimal) -> Decimal:
-    return d.ceil(x.scaleb(2)).scaleb(-2)
-
-
-def _floor_percent(x: Decimal) -> Decimal:
-    return d.floor(x.scaleb(2)).scaleb(-2)
-
-
-def _round_percent(x: Decimal, places: int) -> Decimal:
-    return d.round_half_up(x.scaleb(2), places).scaleb(-2)
 
 
 class _Writer:
@@ -115,21 +105,9 @@ class _Expr:
         return self._call(e)
 
     def _call(self, e: n.Call) -> str:
-        args = [self(a) for a in e.args]
-        percent = self.w.checked.type_of(e) == units.PERCENT
-        fn = e.function
-        if fn in ("ceil", "floor"):
-            helper = ("CEILP" if fn == "ceil" else "FLOORP") if percent else fn.upper()
-            return f"{helper}({args[0]})"
-        if fn == "round":
-            places = int(e.args[1].value)  # type: ignore[union-attr, arg-type]
-            return f"{'ROUNDP' if percent else 'ROUND'}({args[0]}, {places})"
-        if fn == "abs":
-            return f"abs({args[0]})"
-        if fn in ("min", "max"):
-            return f"{fn}({', '.join(args)})"
-        assert fn == "clamp"
-        return f"min(max({args[0]}, {args[1]}), {args[2]})"
+        """A built-in is its table entry's own meaning, passed in as a constant."""
+        meaning = BUILT_INS[e.function].meaning(self.w.checked.type_of(e) == units.PERCENT)
+        return f"{self.w.const(meaning)}({', '.join(self(a) for a in e.args)})"
 
 
 def _rule_prologue(w: _Writer, rule: n.RuleBase, expr: _Expr, var: str, na: str) -> int:
@@ -170,7 +148,7 @@ def _requirement(w: _Writer, index: int, rule: n.Requirement) -> None:
     depth = _rule_prologue(w, rule, expr, var, "NA_REQ")
     w.line(depth, f"{var} = (MET if {expr(rule.met_when)} else NOT_MET, L, None)")
     _rule_epilogue(
-        w, var, "(NOT_MET, L, ('missing', MISSING(exc, b, c)))", "(ERROR, L, ('error', FAIL(exc)))"
+        w, var, "(NOT_MET, L, (MISSING, MISSING_FIELD(exc, b, c)))", "(ERROR, L, (FAILED, FAIL(exc)))"
     )
     w.line(1, f"if {var}[0] is not MET and {var}[0] is not NOT_APPLICABLE:")
     w.line(2, f"failed.append({w.const(rule.name)})")
@@ -184,8 +162,8 @@ def _criterion(w: _Writer, index: int, rule: n.Criterion) -> None:
     _rule_epilogue(
         w,
         var,
-        "[SCORED, ZERO, None, L, ('missing', MISSING(exc, b, c))]",
-        "[ERROR, None, None, L, ('error', FAIL(exc))]",
+        "[SCORED, ZERO, None, L, (MISSING, MISSING_FIELD(exc, b, c))]",
+        "[ERROR, None, None, L, (FAILED, FAIL(exc))]",
     )
 
 
@@ -196,14 +174,14 @@ def _score(w: _Writer, depth: int, var: str, score: n.Score, expr: _Expr) -> Non
         w.line(depth, "s = R10(v)")
         w.line(
             depth,
-            f"{var} = [SCORED, s, None, L, ('expr', v)] if ZERO <= s <= ONE else [ERROR, None, None, L, ('error', 'out-of-range', v)]",
+            f"{var} = [SCORED, s, None, L, (COMPUTED, v)] if ZERO <= s <= ONE else [ERROR, None, None, L, (OUT_OF_RANGE, v)]",
         )
     elif isinstance(score, n.BandScore):
         keyword = "if"
         for i, band in enumerate(score.bands):
             result = w.const(band.result.value)  # type: ignore[union-attr]
             if band.test == "otherwise":
-                line = f"{var} = [SCORED, {result}, None, L, ('band', v, {i})]"
+                line = f"{var} = [SCORED, {result}, None, L, (BANDED, v, {i})]"
                 if keyword == "elif":
                     w.line(depth, "else:")
                     w.line(depth + 1, line)
@@ -213,26 +191,26 @@ def _score(w: _Writer, depth: int, var: str, score: n.Score, expr: _Expr) -> Non
                 break
             op = ">=" if band.test == "at_least" else "<="
             w.line(depth, f"{keyword} v {op} {expr(band.threshold)}:")  # type: ignore[arg-type]
-            w.line(depth + 1, f"{var} = [SCORED, {result}, None, L, ('band', v, {i})]")
+            w.line(depth + 1, f"{var} = [SCORED, {result}, None, L, (BANDED, v, {i})]")
             keyword = "elif"
         if keyword == "elif":
             w.line(depth, "else:")
-            w.line(depth + 1, f"{var} = [SCORED, ZERO, None, L, ('band', v, None)]")
+            w.line(depth + 1, f"{var} = [SCORED, ZERO, None, L, (BANDED, v, None)]")
     elif isinstance(score, n.LinearScore):
         w.line(depth, f"lo = {expr(score.low)}")
         w.line(depth, f"hi = {expr(score.high)}")
         w.line(depth, "if lo == hi:")
-        w.line(depth + 1, error + "('error', 'linear-ends', v, lo)]")
+        w.line(depth + 1, error + "(SAME_ENDS, v, lo)]")
         w.line(depth, "else:")
         w.line(depth + 1, "f = (v - lo) / (hi - lo)")
         w.line(
             depth + 1,
-            f"{var} = [SCORED, R10(ONE if f > ONE else ZERO if f < ZERO else f), None, L, ('linear', v, lo, hi)]",
+            f"{var} = [SCORED, R10(ONE if f > ONE else ZERO if f < ZERO else f), None, L, (ON_LINE, v, lo, hi)]",
         )
     elif isinstance(score, n.RelativeScore):
         w.line(
             depth,
-            f"{var} = [ERROR, None, None, L, ('error', 'negative', v)] if v < ZERO else [SCORED, None, None, L, ('relative', v)]",
+            f"{var} = [ERROR, None, None, L, (NEGATIVE, v)] if v < ZERO else [SCORED, None, None, L, (RELATIVE, v)]",
         )
     else:
         assert isinstance(score, n.ScaleScore)
@@ -240,7 +218,7 @@ def _score(w: _Writer, depth: int, var: str, score: n.Score, expr: _Expr) -> Non
         w.line(depth, f"desc = {levels}.get(v)")
         w.line(
             depth,
-            f"{var} = [ERROR, None, None, L, ('error', 'off-scale', v)] if desc is None else [SCORED, R10(v), None, L, ('scale', v, desc)]",
+            f"{var} = [ERROR, None, None, L, (OFF_SCALE, v)] if desc is None else [SCORED, R10(v), None, L, (ON_SCALE, v, desc)]",
         )
 
 
@@ -303,9 +281,11 @@ def generate(checked: CheckedPolicy) -> tuple[str, dict[str, Any]]:
         "MET": MET, "NOT_MET": NOT_MET, "NOT_APPLICABLE": NOT_APPLICABLE, "ERROR": ERROR,
         "SCORED": SCORED, "NOT_SCORED": NOT_SCORED,
         "NA_REQ": (NOT_APPLICABLE, EMPTY, None),
-        "R10": d.round10, "CEIL": d.ceil, "FLOOR": d.floor, "ROUND": d.round_half_up,
-        "CEILP": _ceil_percent, "FLOORP": _floor_percent, "ROUNDP": _round_percent,
-        "FAIL": failure_text, "MISSING": _missing_name(checked),
+        "R10": d.round10,
+        "FAIL": failure_text, "MISSING_FIELD": _missing_name(checked),
+        "MISSING": s.Missing, "FAILED": s.Failed, "OUT_OF_RANGE": s.OutOfRange, "NEGATIVE": s.Negative,
+        "OFF_SCALE": s.OffScale, "SAME_ENDS": s.SameEnds, "COMPUTED": s.Computed, "BANDED": s.Banded,
+        "ON_LINE": s.OnLine, "RELATIVE": s.Relative, "ON_SCALE": s.OnScale,
     }  # fmt: skip
     namespace.update(w.constants)
     return "\n".join(w.lines) + "\n", namespace

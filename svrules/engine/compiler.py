@@ -22,6 +22,7 @@ from svrules.engine.failures import MissingField, RuleFailure
 from svrules.language import nodes as n
 from svrules.language import units
 from svrules.language.checker import CheckedPolicy, rule_key
+from svrules.language.functions import BUILT_INS
 from svrules.language.templates import compile_template
 
 
@@ -132,30 +133,12 @@ class ExprCompiler:
         return lambda env: op(left(env), right(env))
 
     def _call(self, expr: n.Call) -> Fn:
-        args = [self(a) for a in expr.args]
-        percent = self.checked.type_of(expr) == units.PERCENT
-        fn = expr.function
-        if fn in ("ceil", "floor"):
-            whole = d.ceil if fn == "ceil" else d.floor
+        args = tuple(self(a) for a in expr.args)
+        meaning = BUILT_INS[expr.function].meaning(self.checked.type_of(expr) == units.PERCENT)
+        if len(args) == 1:
             (x,) = args
-            if percent:  # in the written unit: ceil(12.3%) is 13%
-                return lambda env: whole(x(env).scaleb(2)).scaleb(-2)
-            return lambda env: whole(x(env))
-        if fn == "round":
-            x = args[0]
-            places = int(expr.args[1].value)  # type: ignore[union-attr, arg-type]
-            if percent:
-                return lambda env: d.round_half_up(x(env).scaleb(2), places).scaleb(-2)
-            return lambda env: d.round_half_up(x(env), places)
-        if fn == "abs":
-            (x,) = args
-            return lambda env: abs(x(env))
-        if fn == "min":
-            return lambda env: min(a(env) for a in args)
-        if fn == "max":
-            return lambda env: max(a(env) for a in args)
-        x, low, high = args
-        return lambda env: min(max(x(env), low(env)), high(env))
+            return lambda env: meaning(x(env))
+        return lambda env: meaning(*(a(env) for a in args))
 
 
 def _field(root: str, name: str) -> Fn:

@@ -15,7 +15,9 @@ from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env, ExprCompi
 from svrules.engine.failures import MissingField
 from svrules.engine.results import json_value
 from svrules.language import nodes as n
+from svrules.language import scores as s
 from svrules.language import units
+from svrules.language.scores import Detail
 from svrules.language.templates import render, render_value, typed
 
 if TYPE_CHECKING:
@@ -36,15 +38,8 @@ class Explainer:
 
     def __call__(self, result: RuleResult) -> tuple[str, list[dict[str, Any]]]:
         rule = self.rules[(result.kind, result.id)]
-        env, detail = (
-            result.detail
-            if isinstance(result.detail, tuple)
-            and len(result.detail) == 2
-            and isinstance(result.detail[0], Env)
-            else (None, result.detail)
-        )
-        if env is None:
-            env = Env(self.contract, {}, self.params)
+        detail = result.detail
+        env = result.env if result.env is not None else Env(self.contract, {}, self.params)
         env = _with_lets(env, result.lets)
         trace = self._trace(rule, result, env)
         return self._reason(rule, result, env, detail, trace), trace
@@ -101,12 +96,17 @@ class Explainer:
     # ------------------------------------------------------------ reasons
 
     def _reason(
-        self, rule: CompiledRule, result: RuleResult, env: Env, detail: Any, trace: list[dict[str, Any]]
+        self,
+        rule: CompiledRule,
+        result: RuleResult,
+        env: Env,
+        detail: Detail | None,
+        trace: list[dict[str, Any]],
     ) -> str:
         values = self._values_text(rule, result, env)
-        if isinstance(detail, tuple) and detail and detail[0] == "missing":
+        if isinstance(detail, s.Missing):
             then = "it is not met" if result.kind == "requirement" else "this criterion scores 0%"
-            return f"{detail[1]} is not stated in the bid, so {then}"
+            return f"{detail.field} is not stated in the bid, so {then}"
         if result.outcome == "error":
             return self._error_reason(rule, detail, values)
         if result.outcome == "not_applicable":
@@ -115,9 +115,7 @@ class Explainer:
             )
         if result.outcome == "not_scored":
             return "not scored: the bid does not meet every requirement"
-        scale_descriptor = (
-            detail[2] if isinstance(detail, tuple) and detail and detail[0] == "scale" else None
-        )
+        scale_descriptor = detail.descriptor if isinstance(detail, s.OnScale) else None
         if rule.explain is not None:
             text = render(rule.explain, self._template_context(rule, env))
             return " ".join(part for part in (scale_descriptor, text) if part)
@@ -164,56 +162,63 @@ class Explainer:
         return self._show(value, self.checked.types.get(id(expr), ""))
 
     def _criterion_reason(
-        self, rule: CompiledRule, result: RuleResult, env: Env, detail: Any, values: str
+        self, rule: CompiledRule, result: RuleResult, env: Env, detail: Detail | None, values: str
     ) -> str:
         score_text = (
             render_value(typed(result.score, units.PERCENT)) if result.score is not None else "no score"
         )
-        value_type = self.checked.types.get(id(rule.rule.score.value), "")  # type: ignore[union-attr]
-        kind = detail[0] if isinstance(detail, tuple) and detail else ""
         prefix = f"{values}: " if values else ""
-        if kind == "band":
-            score = rule.rule.score  # type: ignore[union-attr]
-            index = detail[2]
-            if index is None:
+        value_type = self._value_type(rule)
+        match detail:
+            case s.Banded(value, None):
                 return f"{prefix}no band matches, so the score is 0%"
-            band = score.bands[index]
-            if band.test == "otherwise":
-                return f"{prefix}no 'at least' or 'at most' band matches, so the score is {score_text}"
-            word = "at least" if band.test == "at_least" else "at most"
-            threshold = self._operand(band.threshold, rule, env)
-            return f"{prefix}{self._show(detail[1], value_type)} is {word} {threshold}, which scores {score_text}"
-        if kind == "linear":
-            _, value, low, high = detail
-            return (
-                f"{prefix}{self._show(value, value_type)} on a straight line from {self._show(low, value_type)} (0%) "
-                f"to {self._show(high, value_type)} (100%) scores {score_text}"
-            )
-        if kind == "relative":
-            value, best = detail[1], detail[-1]
-            word = "lowest" if rule.scorer.kind == "lowest" else "best"  # type: ignore[union-attr]
-            return (
-                f"{prefix}{self._show(value, value_type)} against the {word} compliant bid's "
-                f"{self._show(best, value_type)} scores {score_text}"
-            )
+            case s.Banded(value, index) if isinstance(rule.rule, n.Criterion) and isinstance(
+                rule.rule.score, n.BandScore
+            ):
+                band = rule.rule.score.bands[index]
+                if band.test == "otherwise" or band.threshold is None:
+                    return f"{prefix}no 'at least' or 'at most' band matches, so the score is {score_text}"
+                word = "at least" if band.test == "at_least" else "at most"
+                threshold = self._operand(band.threshold, rule, env)
+                return f"{prefix}{self._show(value, value_type)} is {word} {threshold}, which scores {score_text}"
+            case s.OnLine(value, low, high):
+                return (
+                    f"{prefix}{self._show(value, value_type)} on a straight line from {self._show(low, value_type)} (0%) "
+                    f"to {self._show(high, value_type)} (100%) scores {score_text}"
+                )
+            case s.Relative(value, best):
+                word = "lowest" if rule.scorer is not None and rule.scorer.kind == "lowest" else "best"
+                return (
+                    f"{prefix}{self._show(value, value_type)} against the {word} compliant bid's "
+                    f"{self._show(best, value_type)} scores {score_text}"
+                )
         return f"{prefix}the score is {score_text}"
 
-    def _error_reason(self, rule: CompiledRule, detail: Any, values: str) -> str:
-        prefix = f"{values}: " if values else ""
-        what = detail[1] if isinstance(detail, tuple) and len(detail) > 1 else "the rule failed"
-        value_type = ""
+    def _value_type(self, rule: CompiledRule) -> str:
+        """The type of the value a criterion scores ("" for other rules)."""
         if isinstance(rule.rule, n.Criterion):
-            value_type = self.checked.types.get(id(rule.rule.score.value), "")
-        if what == "out-of-range":
-            return f"{prefix}the score is {self._show(detail[2], units.PERCENT)}, outside 0% to 100%; the criterion needs attention"
-        if what == "negative":
-            return f"{prefix}a relative score needs a value of 0 or more, not {self._show(detail[2], value_type)}"
-        if what == "off-scale":
-            levels = ", ".join(render_value(typed(level, units.PERCENT)) for level in rule.scorer.levels)  # type: ignore[union-attr]
-            return f"{self._show(detail[2], value_type)} is not on the scale ({levels}); the panel's mark must be one of the levels"
-        if what == "linear-ends":
-            return f"{prefix}a linear score needs two different ends, but both are {self._show(detail[3], value_type)}"
-        return f"{prefix}{what}"
+            return self.checked.types.get(id(rule.rule.score.value), "")
+        return ""
+
+    def _error_reason(self, rule: CompiledRule, detail: Detail | None, values: str) -> str:
+        prefix = f"{values}: " if values else ""
+        value_type = self._value_type(rule)
+        match detail:
+            case s.OutOfRange(score):
+                return f"{prefix}the score is {self._show(score, units.PERCENT)}, outside 0% to 100%; the criterion needs attention"
+            case s.Negative(value):
+                return f"{prefix}a relative score needs a value of 0 or more, not {self._show(value, value_type)}"
+            case s.OffScale(value):
+                levels = ", ".join(
+                    render_value(typed(level, units.PERCENT))
+                    for level in (rule.scorer.levels if rule.scorer is not None else ())
+                )
+                return f"{self._show(value, value_type)} is not on the scale ({levels}); the panel's mark must be one of the levels"
+            case s.SameEnds(_, end):
+                return f"{prefix}a linear score needs two different ends, but both are {self._show(end, value_type)}"
+            case s.Failed(problem):
+                return f"{prefix}{problem}"
+        return f"{prefix}the rule failed"
 
     def _template_context(self, rule: CompiledRule, env: Env) -> dict[str, Any]:
         return template_context(self.compiled, rule, env)

@@ -12,10 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from svrules.core.decimals import result_string
 from svrules.language import units
+from svrules.language.scores import Detail
+
+if TYPE_CHECKING:
+    from svrules.engine.compiler import Env
 
 Explainer = Callable[["RuleResult"], tuple[str, list[dict[str, Any]]]]
 
@@ -76,7 +80,10 @@ class RuleResult:
     weight: Decimal | None = None
     score: Decimal | None = None
     points: Decimal | None = None
-    detail: Any = None  # what the explainer needs: a missing field, an error, a band, a best value
+    detail: Detail | None = None
+    """How the outcome came about (a band, a line, a missing field, an error), by field name."""
+    env: Env | None = field(default=None, repr=False)
+    """The values the rule saw (contract, bid, parameters), for reasons and documents."""
     explainer: Explainer | None = field(default=None, repr=False)
     _explained: tuple[str, list[dict[str, Any]]] | None = field(default=None, repr=False)
 

@@ -29,6 +29,7 @@ from svrules.engine.results import (
     TenderResult,
 )
 from svrules.engine.tender import Tender
+from svrules.language.scores import detail_record
 
 MET, NOT_MET, NOT_APPLICABLE, ERROR = "met", "not_met", "not_applicable", "error"
 SCORED, NOT_SCORED = "scored", "not_scored"
@@ -255,7 +256,7 @@ class _Materializer:
     def requirements(self, bid: BidResult) -> list[RuleResult]:
         env = self.env(bid)
         return [
-            self._result(rule, "requirement", outcome, lets, (env, detail))
+            self._result(rule, "requirement", outcome, lets, env, detail)
             for rule, (outcome, lets, detail) in zip(
                 self.compiled.requirements, bid._raw_requirements, strict=True
             )
@@ -267,7 +268,7 @@ class _Materializer:
         for rule, (outcome, score, points, lets, detail) in zip(
             self.compiled.criteria, bid._raw_criteria, strict=True
         ):
-            result = self._result(rule, "criterion", outcome, lets, (env, detail))
+            result = self._result(rule, "criterion", outcome, lets, env, detail)
             result.weight, result.score, result.points = rule.weight, score, points
             out.append(result)
         return out
@@ -276,7 +277,13 @@ class _Materializer:
         return social_value(self.proxies, bid._quantities, bid._social_total, self.contract_value)
 
     def _result(
-        self, rule: CompiledRule, kind: str, outcome: str, lets: dict[str, Any], detail: Any
+        self,
+        rule: CompiledRule,
+        kind: str,
+        outcome: str,
+        lets: dict[str, Any],
+        env: Env,
+        detail: tuple[Any, ...] | None,
     ) -> RuleResult:
         r = rule.rule
         return RuleResult(
@@ -288,7 +295,8 @@ class _Materializer:
             self.compiled.refs[id(rule)],
             lets,
             rule.let_types,
-            detail=detail,
+            detail=detail_record(detail),
+            env=env,
             explainer=self.explainer,
         )
 

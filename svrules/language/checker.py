@@ -23,8 +23,8 @@ from svrules.core.source import (
     Span,
     read_source,
 )
+from svrules.language import functions, units
 from svrules.language import nodes as n
-from svrules.language import units
 from svrules.language.templates import TemplateProblem, TemplateScope, check_template
 
 RESERVED = frozenset(
@@ -47,7 +47,7 @@ RESERVED = frozenset(
 # The hint an error gets when its call site has nothing more specific to say.
 DEFAULT_HINTS = {
     "unit-mismatch": "units must combine: money with money, percents with percents; money × a number or percent is money (table in docs/language/values.md)",
-    "bad-call": "the built-ins are ceil(x), floor(x), abs(x), round(x, places), min(a, b, …), max(a, b, …), clamp(x, low, high)",
+    "bad-call": "the built-ins are " + functions.usage_list(),
     "score-out-of-range": "write a percent from 0% to 100%",
     "duplicate-scale-level": "give each level once, with one descriptor",
     "bad-range": "write the bounds in the field's own unit, e.g. from 0% to 100% for a percent",
@@ -792,12 +792,13 @@ class Checker:
         return then if then and other else None
 
     def _call(self, expr: n.Call, scope: Scope) -> str | None:
-        if expr.function not in units.FUNCTIONS:
+        if expr.function not in functions.BUILT_INS:
             self.error(
                 "unknown-function",
                 f"unknown function '{expr.function}'",
                 expr.name_span,
-                did_you_mean(expr.function, units.FUNCTIONS) or "functions are " + ", ".join(units.FUNCTIONS),
+                did_you_mean(expr.function, list(functions.BUILT_INS))
+                or "functions are " + ", ".join(functions.BUILT_INS),
             )
             for arg in expr.args:
                 self.infer(arg, scope)
@@ -805,7 +806,7 @@ class Checker:
         args = [self.infer(a, scope) for a in expr.args]
         if not all(args):
             return None
-        result, problem = units.function_result(expr.function, args)  # type: ignore[arg-type]
+        result, problem = functions.function_result(expr.function, [a for a in args if a])
         if problem:
             self.error("bad-call", problem, expr.span)
             return None
