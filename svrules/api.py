@@ -37,7 +37,8 @@ from svrules.engine.tender import (
     tender_from_text,
 )
 from svrules.language.builder import build
-from svrules.language.checker import CheckedPolicy, check, declared_fields
+from svrules.language.check import check
+from svrules.language.checked import CheckedPolicy, declared_fields
 from svrules.language.parser import ParseFailed, parse
 
 

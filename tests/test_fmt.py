@@ -24,19 +24,13 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from svrules.cli.app import app
+from svrules.core.literals import money_literal, percent_literal
 from svrules.core.source import SourceFile
 from svrules.language import nodes as n
 from svrules.language.builder import build
 from svrules.language.parser import parse
-from svrules.tools.fmt import (
-    FormatError,
-    expr_text,
-    format_policy,
-    money_text,
-    percent_text,
-    policy_text,
-    string_text,
-)
+from svrules.language.printer import expr_text, policy_text, string_literal
+from svrules.tools.fmt import FormatError, format_policy
 
 from .conftest import EXAMPLES
 
@@ -399,7 +393,7 @@ def test_expressions_keep_only_the_parentheses_they_need(written: str, canonical
     "value", ["plain", 'a "quoted" word', "back\\slash", '\\"', "tab\there", "#not a comment", ""]
 )
 def test_strings_are_re_escaped_and_read_back(value: str) -> None:
-    token = string_text(value)
+    token = string_literal(value)
     lit = n.Literal("text", value)
     assert read_ast(f'policy p "P":\n    param x = {token}\n').params[0].values[0].value == lit
 
@@ -721,7 +715,7 @@ def test_random_comments_survive_in_place(policy: n.Policy, data: st.DataObject)
 @PROPERTY
 @given(_MONEY)
 def test_every_amount_reads_back_exactly(value: Decimal) -> None:
-    text = money_text(value)
+    text = money_literal(value)
     parsed = read_ast(f'policy p "P":\n    param x = {text}\n').params[0].values[0].value
     assert parsed == n.Literal("money", value)
 
@@ -729,12 +723,13 @@ def test_every_amount_reads_back_exactly(value: Decimal) -> None:
 @PROPERTY
 @given(_PERCENT)
 def test_every_percent_reads_back_exactly(value: Decimal) -> None:
-    parsed = read_ast(f'policy p "P":\n    param x = {percent_text(value)}\n').params[0].values[0].value
+    parsed = read_ast(f'policy p "P":\n    param x = {percent_literal(value)}\n').params[0].values[0].value
     assert parsed == n.Literal("percent", value)
 
 
 @PROPERTY
 @given(EXPRS)
 def test_expressions_read_back_as_themselves(expr: n.Expr) -> None:
-    parsed = read_ast(f'policy p "P":\n    param x = {expr_text(expr, 4)}\n').params[0].values[0].value
+    text = expr_text(expr, 4, as_written=False)
+    parsed = read_ast(f'policy p "P":\n    param x = {text}\n').params[0].values[0].value
     assert parsed == expr

@@ -20,7 +20,9 @@ import pytest
 
 from svrules.api import check_file
 from svrules.tools.policytest import (
+    Case,
     CaseError,
+    CaseResult,
     PolicyCache,
     case_files,
     is_case_file,
@@ -66,10 +68,10 @@ _CACHE = PolicyCache()
 
 
 @pytest.mark.parametrize("case", _policy_cases())
-def test_policy_case(case: object) -> None:
+def test_policy_case(case: Case | CaseError) -> None:
     if isinstance(case, CaseError):
         pytest.fail(str(case), pytrace=False)
-    result = run_case(case, _CACHE)  # type: ignore[arg-type]
+    result = run_case(case, _CACHE)
     if not result.passed:
         pytest.fail(result.report(), pytrace=False)
 
@@ -156,7 +158,7 @@ def _policy(root: Path, *cases: str, name: str = "cases.yaml") -> Path:
     return case_file
 
 
-def _only(case_file: Path):  # type: ignore[no-untyped-def]
+def _only(case_file: Path) -> CaseResult:
     [case] = load_cases(case_file)
     return run_case(case)
 

@@ -13,13 +13,14 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from svrules.api import Policy, load_policy
-from svrules.core.diagnostics import render
-from svrules.engine.tender import parse_as_of
+from svrules.cli.common import as_of_date, exit_with_usage, load_with_warnings
+
+if TYPE_CHECKING:
+    from svrules.api import Policy
 
 
 class DiffFormat(StrEnum):
@@ -54,31 +55,12 @@ def diff(
 ) -> None:
     """Show what changed in meaning between two versions of a policy (not its layout)."""
     paths = paths or []
-    if rev is not None and len(paths) != 1:
-        _usage("with --rev, give only the NEW policy file")
-    if rev is None and len(paths) != 2:
-        _usage("give two policy files, OLD and NEW (or NEW and --rev REV)")
-    if format not in {f.value for f in DiffFormat}:
-        _usage(f"--format must be text, json or markdown, not '{format}'")
-    if as_of is not None and tender is None:
-        _usage("--as-of is for --tender: give the tender to evaluate")
-    day = parse_as_of(as_of) if as_of else None
-    from svrules.tools.diff import (
-        DiffError,
-        diff_policies,
-        load_revision,
-        tender_impact,
-    )  # on use: start-up stays quick
+    _check_usage(paths, rev, format, tender, as_of)
+    day = as_of_date(as_of)
+    from svrules.tools.diff import DiffError, diff_policies, tender_impact  # on use: start-up stays quick
 
     try:
-        if rev is not None:
-            new_path = paths[0]
-            new = _load(new_path)
-            old = load_revision(new_path, rev)
-            labels = (f"{rev}:{new_path}", str(new_path))
-        else:
-            old, new = _load(paths[0]), _load(paths[1])
-            labels = (str(paths[0]), str(paths[1]))
+        old, new, labels = _versions(paths, rev)
         result = diff_policies(
             old.checked, new.checked, old_label=labels[0], new_label=labels[1], allow_rename=allow_rename
         )
@@ -95,31 +77,34 @@ def diff(
         sys.stdout.write(result.to_text())
 
 
-def _usage(message: str) -> NoReturn:
-    """A usage error, exit 2 (checked here so it never depends on how click reports one)."""
-    sys.stderr.write(
-        "Usage: svrules diff [OPTIONS] OLD NEW  |  svrules diff [OPTIONS] NEW --rev REV\n"
-        "Try 'svrules diff --help' for help.\n\n"
-        f"Error: {message}\n"
-    )
-    raise typer.Exit(2)
+def _check_usage(
+    paths: list[Path], rev: str | None, format: str, tender: Path | None, as_of: str | None
+) -> None:
+    if rev is not None and len(paths) != 1:
+        _usage("with --rev, give only the NEW policy file")
+    if rev is None and len(paths) != 2:
+        _usage("give two policy files, OLD and NEW (or NEW and --rev REV)")
+    if format not in {f.value for f in DiffFormat}:
+        _usage(f"--format must be text, json or markdown, not '{format}'")
+    if as_of is not None and tender is None:
+        _usage("--as-of is for --tender: give the tender to evaluate")
+
+
+def _versions(paths: list[Path], rev: str | None) -> tuple[Policy, Policy, tuple[str, str]]:
+    """The old and new policies and their labels: two files, or a file and its revision."""
+    if rev is None:
+        old, new = load_with_warnings(paths[0]), load_with_warnings(paths[1])
+        return old, new, (str(paths[0]), str(paths[1]))
+    from svrules.tools.diff import load_revision
+
+    new_path = paths[0]
+    new = load_with_warnings(new_path)
+    old = load_revision(new_path, rev)
+    return old, new, (f"{rev}:{new_path}", str(new_path))
 
 
 def _usage(message: str) -> NoReturn:
-    """A usage error, exit 2 (checked here so it never depends on how click reports one)."""
-    sys.stderr.write(
-        "Usage: svrules diff [OPTIONS] OLD NEW  |  svrules diff [OPTIONS] NEW --rev REV\n"
-        "Try 'svrules diff --help' for help.\n\n"
-        f"Error: {message}\n"
-    )
-    raise typer.Exit(2)
-
-
-def _load(path: Path) -> Policy:
-    policy = load_policy(path)
-    for warning in policy.warnings:
-        sys.stderr.write(render(warning) + "\n")
-    return policy
+    exit_with_usage("diff", "[OPTIONS] OLD NEW  |  svrules diff [OPTIONS] NEW --rev REV", message)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,14 +8,12 @@ errors (nothing is written then), 2 for a usage error.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from svrules.engine.runtime import today_in_uk
-from svrules.engine.tender import parse_as_of
+from svrules.cli.common import as_of_date, count, exit_with_usage, stderr
 
 
 def docs(
@@ -38,24 +36,22 @@ def docs(
 ) -> None:
     """Write a Markdown page per policy (rules in plain words, weights, clauses, source) and an index."""
     if policy_dir is None or out_dir is None:
-        sys.stderr.write(
-            "Usage: svrules docs [OPTIONS] POLICY_DIR OUT_DIR\n"
-            "Try 'svrules docs --help' for help.\n\n"
-            "Error: give the folder of policies and the folder to write the pages to\n"
+        exit_with_usage(
+            "docs",
+            "[OPTIONS] POLICY_DIR OUT_DIR",
+            "give the folder of policies and the folder to write the pages to",
         )
-        raise typer.Exit(2)
-    day = parse_as_of(as_of) if as_of else today_in_uk()
-    from svrules.tools.policy_pages import find_policies, write_pages  # on use: start-up stays quick
+    from svrules.engine.runtime import today_in_uk  # on use: start-up stays quick
+    from svrules.tools.policy_pages import find_policies, write_pages
 
+    day = as_of_date(as_of) or today_in_uk()
     if not find_policies(policy_dir):
-        sys.stderr.write(
-            f"{policy_dir}: error: no policy found\n"
-            "    hint: give a folder holding policy.svr, a folder of such folders, or a .svr file\n"
-        )
+        stderr(f"{policy_dir}: error: no policy found")
+        stderr("    hint: give a folder holding policy.svr, a folder of such folders, or a .svr file")
         raise typer.Exit(1)
     written = write_pages(policy_dir, out_dir, day)
-    pages = len(written) - 1
-    sys.stderr.write(f"wrote {pages} policy page{'s' * (pages != 1)} and index.md to {out_dir}\n")
+    pages = count(len(written) - 1, "policy page")
+    stderr(f"wrote {pages} and index.md to {out_dir}")
 
 
 def register(app: typer.Typer) -> None:

@@ -15,14 +15,10 @@ from typing import Annotated
 
 import typer
 
+from svrules.cli.common import count, stderr
 from svrules.core.diagnostics import Diagnostic, render
 from svrules.core.files import no_policy_files, policy_files, write_atomic
 from svrules.core.source import SourceReadError, read_source
-
-
-def register(app: typer.Typer) -> None:
-    """Add the `fmt` command to the `svrules` app."""
-    app.command("fmt")(fmt)
 
 
 def fmt(
@@ -35,7 +31,7 @@ def fmt(
     """Write policies in the canonical layout, keeping every comment; --check for CI."""
     files = policy_files(paths)
     if not files:
-        _stderr(render(no_policy_files(paths)))
+        stderr(render(no_policy_files(paths)))
         raise typer.Exit(1)
     changed = failed = 0
     for file in files:
@@ -44,10 +40,10 @@ def fmt(
         failed += outcome == "failed"
     unchanged = len(files) - changed - failed
     verb = "would be reformatted" if check else "reformatted"
-    summary = [f"{_count(changed, 'file')} {verb}", f"{_count(unchanged, 'file')} already formatted"]
+    summary = [f"{count(changed, 'file')} {verb}", f"{count(unchanged, 'file')} already formatted"]
     if failed:
-        summary.append(f"{_count(failed, 'file')} not formatted because of errors")
-    _stderr("fmt: " + ", ".join(summary))
+        summary.append(f"{count(failed, 'file')} not formatted because of errors")
+    stderr("fmt: " + ", ".join(summary))
     raise typer.Exit(1 if failed or (check and changed) else 0)
 
 
@@ -58,18 +54,18 @@ def _format_file(file: Path, check: bool) -> str:
     try:
         source = read_source(file)
     except SourceReadError as exc:
-        _stderr(render(Diagnostic("unreadable-file", exc.message, None, exc.hint, path=exc.path)))
+        stderr(render(Diagnostic("unreadable-file", exc.message, None, exc.hint, path=exc.path)))
         return "failed"
     try:
         text = format_source(source)
     except FormatError as exc:
         for diag in exc.diagnostics:
-            _stderr(render(diag, exc.sources))
-        _stderr(f"not formatted: {file} (fix the problems above first; the file is unchanged)")
+            stderr(render(diag, exc.sources))
+        stderr(f"not formatted: {file} (fix the problems above first; the file is unchanged)")
         return "failed"
     except ValueError as exc:  # a text the language cannot write back; never expected
-        _stderr(f"{file}: error: cannot format this file: {exc}")
-        _stderr("    hint: please report this; the file is unchanged")
+        stderr(f"{file}: error: cannot format this file: {exc}")
+        stderr("    hint: please report this; the file is unchanged")
         return "failed"
     data = text.encode("utf-8")
     if data == source.raw:
@@ -80,8 +76,8 @@ def _format_file(file: Path, check: bool) -> str:
     try:
         _replace(file, data)
     except OSError as exc:
-        _stderr(f"{file}: error: cannot write the file ({exc.strerror or exc})")
-        _stderr("    hint: check that the file and its folder are writable; the file is unchanged")
+        stderr(f"{file}: error: cannot write the file ({exc.strerror or exc})")
+        stderr("    hint: check that the file and its folder are writable; the file is unchanged")
         return "failed"
     sys.stdout.write(f"reformatted: {file}\n")
     return "changed"
@@ -93,10 +89,6 @@ def _replace(file: Path, data: bytes) -> None:
     write_atomic(target, data, mode=stat.S_IMODE(target.stat().st_mode))
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'s' * (number != 1)}"
-
-
-def _stderr(text: str) -> None:
-    """Diagnostics go to stderr unwrapped, so carets stay under what they point at."""
-    sys.stderr.write(text + "\n")
+def register(app: typer.Typer) -> None:
+    """Add `svrules fmt` to the command line."""
+    app.command("fmt")(fmt)

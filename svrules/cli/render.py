@@ -11,12 +11,16 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from svrules.core.diagnostics import render as render_diagnostic
+from svrules.cli.common import as_of_date, load_with_warnings
 from svrules.core.files import write_atomic
+
+if TYPE_CHECKING:
+    from svrules.api import Policy
+    from svrules.engine.results import TenderResult
 
 render_app = typer.Typer(
     name="render",
@@ -31,8 +35,13 @@ class DocFormat(StrEnum):
     docx = "docx"
 
 
-_BY_SUFFIX = {".md": DocFormat.md, ".markdown": DocFormat.md, ".html": DocFormat.html, ".htm": DocFormat.html}
-_BY_SUFFIX[".docx"] = DocFormat.docx
+_BY_SUFFIX = {
+    ".md": DocFormat.md,
+    ".markdown": DocFormat.md,
+    ".html": DocFormat.html,
+    ".htm": DocFormat.html,
+    ".docx": DocFormat.docx,
+}
 
 AsOf = Annotated[
     str | None, typer.Option("--as-of", help="Use the values in force on this date (YYYY-MM-DD)")
@@ -45,21 +54,6 @@ Format = Annotated[
 def register(app: typer.Typer) -> None:
     """Add `svrules render ...` to the main command line."""
     app.add_typer(render_app, name="render")
-
-
-def _load(policy: Path):  # type: ignore[no-untyped-def]
-    from svrules.api import load_policy
-
-    loaded = load_policy(policy)
-    for warning in loaded.warnings:
-        sys.stderr.write(render_diagnostic(warning) + "\n")
-    return loaded
-
-
-def _day(as_of: str | None):  # type: ignore[no-untyped-def]
-    from svrules.engine.tender import parse_as_of
-
-    return parse_as_of(as_of) if as_of else None
 
 
 def _usage(message: str) -> typer.Exit:
@@ -116,8 +110,8 @@ def schedule(
     from svrules.documents.writers import write
 
     chosen = _format(format, output)
-    day = _day(as_of)
-    loaded = _load(policy)
+    day = as_of_date(as_of)
+    loaded = load_with_warnings(policy)
     source = (
         loaded.validate(tender)
         if tender is not None
@@ -150,13 +144,13 @@ def feedback(
     if all_ and output is None:
         raise _usage("--all writes one file per bidder: give --output DIR")
     from svrules.documents import feedback as build
-    from svrules.documents import feedback_all, file_stems
+    from svrules.documents import file_stems
     from svrules.documents.writers import SUFFIXES, write
 
     single_file = output is not None and bidder is not None and output.suffix.lower() in _BY_SUFFIX
     chosen = _format(format, output if single_file else None)
-    day = _day(as_of)
-    loaded = _load(policy)
+    day = as_of_date(as_of)
+    loaded = load_with_warnings(policy)
     result = loaded.evaluate(tender, as_of=day)
     if bidder is not None:
         data = write(build(loaded.compiled, result, bidder, compare_winner), chosen.value)
@@ -169,6 +163,16 @@ def feedback(
         )
         return
     assert output is not None
+    _write_all(loaded, result, output, chosen, compare_winner)
+
+
+def _write_all(
+    loaded: Policy, result: TenderResult, output: Path, chosen: DocFormat, compare_winner: bool
+) -> None:
+    """One summary per bidder into the folder `output`, all built before any is written."""
+    from svrules.documents import feedback_all
+    from svrules.documents.writers import SUFFIXES, write
+
     if output.exists() and not output.is_dir():
         raise _usage(f"{output} is a file; --all needs a folder")
     documents = [
@@ -197,7 +201,7 @@ def methodology(
     from svrules.documents.writers import write
 
     chosen = _format(format, output)
-    day = _day(as_of)
-    loaded = _load(policy)
+    day = as_of_date(as_of)
+    loaded = load_with_warnings(policy)
     source = read_contract(PolicyView(loaded.compiled), contract) if contract is not None else None
     _emit(write(build(loaded.compiled, source, day), chosen.value), output)

@@ -21,28 +21,24 @@ if TYPE_CHECKING:
 DEFAULT_PATH = Path("policies")
 
 
-def register(app: typer.Typer) -> None:
-    """Add the `test` command to the svrules app."""
-
-    @app.command("test")
-    def test(
-        paths: Annotated[
-            list[Path] | None,
-            typer.Argument(
-                help="Folders of policies, one policy's folder, or case files (default: policies/)",
-                show_default=False,
-            ),
-        ] = None,
-        quiet: Annotated[
-            bool, typer.Option("--quiet", "-q", help="Print only failures, errors and the summary")
-        ] = False,
-    ) -> None:
-        """Run policy tests: the YAML cases in each policy's tests/ folder; exit 1 on any failure."""
-        if not paths and not DEFAULT_PATH.is_dir():
-            _out(f"ERROR {DEFAULT_PATH}: error: there is no {DEFAULT_PATH}/ folder here")
-            _out("    hint: run svrules test where policies/ is, or give the PATH of policies or case files")
-            raise typer.Exit(1)
-        raise typer.Exit(run_tests(paths or [DEFAULT_PATH], quiet=quiet))
+def test(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Folders of policies, one policy's folder, or case files (default: policies/)",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only failures, errors and the summary")
+    ] = False,
+) -> None:
+    """Run policy tests: the YAML cases in each policy's tests/ folder; exit 1 on any failure."""
+    if not paths and not DEFAULT_PATH.is_dir():
+        _out(f"ERROR {DEFAULT_PATH}: error: there is no {DEFAULT_PATH}/ folder here")
+        _out("    hint: run svrules test where policies/ is, or give the PATH of policies or case files")
+        raise typer.Exit(1)
+    raise typer.Exit(run_tests(paths or [DEFAULT_PATH], quiet=quiet))
 
 
 def run_tests(paths: list[Path], quiet: bool = False) -> int:
@@ -63,6 +59,8 @@ def run_tests(paths: list[Path], quiet: bool = False) -> int:
 
 
 def _print_result(result: CaseResult, quiet: bool) -> None:
+    from svrules.tools.policytest.model import indented
+
     status = result.status
     if status == "pass":
         if not quiet:
@@ -72,13 +70,14 @@ def _print_result(result: CaseResult, quiet: bool) -> None:
         _out(f"ERROR {result.report()}")
         return
     _out(f"{'FAIL ' if status == 'fail' else 'ERROR'} {result.path}: {result.name}")
-    _out(_indent(result.report()))
-
-
-def _indent(text: str) -> str:
-    return "\n".join("    " + line if line else line for line in text.splitlines())
+    _out(indented(result.report()))
 
 
 def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+def register(app: typer.Typer) -> None:
+    """Add `svrules test` to the command line."""
+    app.command("test")(test)

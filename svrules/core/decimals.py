@@ -2,7 +2,8 @@
 
 Owns the one decimal context svrules computes in (28 significant digits), rounding half
 up ("like a person rounds"), the plain-digit strings results carry, and the forms values
-take in templates and reasons (`£2,400,000`, `12.5%`, `1 April 2025`).
+take in templates and reasons (`£2,400,000`, `12.5%`, `1 April 2025`). The forms a
+policy itself writes (`£2.4m`) are `svrules.core.literals`'.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def floor(value: Decimal) -> Decimal:
 
 def plain(value: Decimal, max_places: int | None = 10) -> str:
     """Plain digits: no exponent, no trailing fractional zeros, no `-0`."""
-    if max_places is not None and -value.as_tuple().exponent > max_places:  # type: ignore[operator]
+    exponent = value.as_tuple().exponent  # a letter for NaN and infinity, which are not rounded
+    if max_places is not None and isinstance(exponent, int) and -exponent > max_places:
         value = round_half_up(value, max_places)
     text = f"{value:f}"
     if "." in text:

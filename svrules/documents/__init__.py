@@ -1,7 +1,8 @@
 """Documents from the rules: the social value schedule (`schedule`), the assessment summary
 (`feedback`) and the assessment methodology (`methodology`), built from a compiled policy as
-one neutral document model (`model`), which `document_writers` writes as Markdown, HTML or
-DOCX. Templates render through `templates.render`; a failure is a `PolicyError` at its line.
+one neutral document model (`model`), which `writers` writes as Markdown, HTML or DOCX; and
+a policy's published page (`policy_pages`). Templates render through `templates.render`; a
+failure is a `PolicyError` at its line.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ points the API uses.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +15,7 @@ from typing import Any
 
 from svrules.core.diagnostics import Diagnostic, InputError, did_you_mean
 from svrules.core.source import SourceFile
-from svrules.documents.model import Block, Paragraph, Table
+from svrules.documents.model import Block, Paragraph, Section, Table
 from svrules.documents.view import PolicyView
 from svrules.engine.compiler import CompiledPolicy, Env
 from svrules.engine.results import BidResult, TenderResult
@@ -26,9 +26,11 @@ from svrules.engine.tender import (
     read_tender_file,
     tender_from_text,
 )
+from svrules.language import nodes as n
 from svrules.language import units
-from svrules.words.runs import Inline, code, inline, plain_text
-from svrules.words.wording import show, words
+from svrules.words.preview import NOT_KNOWN
+from svrules.words.runs import Inline, inline
+from svrules.words.values import show
 
 # ================================================================ inputs
 
@@ -122,30 +124,41 @@ def find_bid(result: TenderResult, bidder: str) -> BidResult:
     )
 
 
-def _not_applicable_error(view: PolicyView, tender: Tender, params: Mapping[str, Any]) -> InputError:
+def evaluate_for_document(
+    compiled: CompiledPolicy, tender: Tender, as_of: date | None
+) -> tuple[PolicyView, TenderResult]:
+    """The tender evaluated, and the policy as documents see it with the parameters in
+    force; an `InputError` if the policy does not apply to the contract."""
+    result = evaluate(compiled, tender, as_of)
+    view = PolicyView(compiled, param_facts(result))
+    if not result.applies:
+        raise _not_applicable_error(view, tender)
+    return view, result
+
+
+def _not_applicable_error(view: PolicyView, tender: Tender) -> InputError:
+    """The policy's `applies when` as written, and the contract's values it read."""
     expr = view.policy.applies
-    env = Env(dict(tender.contract), {}, dict(params))
-    values = view.values_inline(expr, None, env) if expr is not None else ()
-    said = f" ({plain_text(values)})" if values else ""
-    rule = plain_text(words(expr)) if expr is not None else ""
+    env = Env(dict(tender.contract), {}, dict(view.words.params))
+    values = [
+        f"{name} is {show(value, type_)}"
+        for name, value, type_ in view.names(expr, None, env)
+        if value is not NOT_KNOWN
+    ]
+    written = view.source_text(expr) if expr is not None else ""
+    rule = f" ({written})" if written else ""
+    said = f" ({', '.join(values)})" if values else ""
     return InputError(
         [
             Diagnostic(
                 "policy-not-applicable",
-                f"policy '{view.policy.name}' does not apply to this contract: its 'applies when' ({rule}) is false{said}",
+                f"policy '{view.policy.name}' does not apply to this contract: its 'applies when'{rule} is false{said}",
                 None,
                 "check the contract's values, or use the policy that covers this contract",
                 path=tender.path,
             )
         ]
     )
-
-
-def evaluate_for_document(view: PolicyView, tender: Tender, as_of: date | None) -> TenderResult:
-    result = evaluate(view.compiled, tender, as_of)
-    if not result.applies:
-        raise _not_applicable_error(view, tender, {k: v for k, (v, _t) in result.params.items()})
-    return result
 
 
 def param_facts(result: TenderResult) -> dict[str, Any]:
@@ -159,17 +172,36 @@ def summary_paragraphs(text: str) -> list[str]:
     return [p.strip("\n") for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
 
 
-def measure_blocks(view: PolicyView, params: Mapping[str, Any], bid: BidResult | None) -> list[Block]:
-    env = Env({}, {}, dict(params))
+def summary_section(policy: n.Policy) -> list[Section]:
+    """The policy's summary as an unnumbered section, if it has one."""
+    if not policy.summary:
+        return []
+    return [
+        Section("Summary", None, tuple(Paragraph(inline(par)) for par in summary_paragraphs(policy.summary)))
+    ]
+
+
+Part = tuple[str, Callable[[str], Sequence[Block]]]
+"""A numbered section: its title, and how to build its blocks given its number."""
+
+
+def numbered(parts: Iterable[Part], first: int = 1) -> list[Section]:
+    """Sections numbered in order from `first`."""
+    return [
+        Section(title, str(number), tuple(build(str(number))))
+        for number, (title, build) in enumerate(parts, start=first)
+    ]
+
+
+def measure_blocks(view: PolicyView, params: Mapping[str, Any] | None, bid: BidResult | None) -> list[Block]:
+    """The measures with their units and proxy values (worked out with `params`, or in
+    words when no date is chosen), and with a bid, its quantities and social value."""
+    env = Env({}, {}, dict(params)) if params is not None else None
     rows = []
     for m in view.compiled.measures:
-        proxy = m.proxy(env)
         unit = m.measure.unit.value if m.measure.unit else "unit"
-        row: tuple[Inline, ...] = (
-            inline(m.measure.title, " (", code(f"bid.{m.measure.name}"), ")"),
-            inline(unit),
-            inline(show(proxy, units.MONEY), f" per {unit}"),
-        )
+        proxy = inline(show(m.proxy(env), units.MONEY)) if env is not None else view.words(m.measure.proxy)
+        row: tuple[Inline, ...] = (inline(m.measure.title), inline(unit), inline(proxy, f" per {unit}"))
         if bid is not None:
             value = next(v for v in bid.social_value.measures if v.id == m.measure.name)
             row += (inline(show(value.quantity, units.NUMBER)), inline(show(value.value, units.MONEY)))
@@ -180,13 +212,7 @@ def measure_blocks(view: PolicyView, params: Mapping[str, Any], bid: BidResult |
     if bid is not None:
         header += ("Committed", "Social value")
         numeric += (True, True)
-        total = (
-            inline("Total"),
-            inline(""),
-            inline(""),
-            inline(""),
-            inline(show(bid.social_value.total, units.MONEY)),
-        )
+        total = (inline("Total"), (), (), (), inline(show(bid.social_value.total, units.MONEY)))
     lead = Paragraph(
         inline(
             "A tender's social value is the sum, over these measures, of the quantity it commits to × the proxy value of one unit. A measure the tender does not state counts as 0."
@@ -231,7 +257,3 @@ def compiled_of(result: TenderResult) -> CompiledPolicy:
             )
         ]
     )
-
-
-def tender_input(policy: Any, tender: Any) -> Tender:
-    return tender if isinstance(tender, Tender) else policy.validate(tender)

@@ -16,7 +16,7 @@ from typing import Any
 from svrules.core.diagnostics import Diagnostic, InputError
 from svrules.documents.common import find_bid, measure_blocks, param_facts
 from svrules.documents.model import Block, Bullets, Document, Facts, Paragraph, Section, Table
-from svrules.documents.scoring import conditional_chain, method_blocks, scores_available
+from svrules.documents.scoring import method_blocks
 from svrules.documents.view import PolicyView
 from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env
 from svrules.engine.failures import RUN_TIME_FAILURES, MissingField
@@ -24,20 +24,17 @@ from svrules.engine.results import BidResult, RuleResult, TenderResult
 from svrules.language import nodes as n
 from svrules.language import scores as s
 from svrules.language import units
-from svrules.words.runs import Inline, code, inline, plain_text, strong
-from svrules.words.wording import (
-    pct,
-    points,
-    show,
-    words,
-)
+from svrules.words.preview import preview_env
+from svrules.words.runs import Inline, inline, strong
+from svrules.words.scores import band_result, conditional_chain, scores_available
+from svrules.words.values import pct, points, show
 
 
 def feedback(
     compiled: CompiledPolicy, result: TenderResult, bidder: str, compare_winner: bool = False
 ) -> Document:
     """The assessment summary for one bidder (regulation 31 of the Procurement Regulations 2024)."""
-    view = PolicyView(compiled)
+    view = PolicyView(compiled, param_facts(result))
     if not result.applies:
         raise InputError(
             [
@@ -92,7 +89,7 @@ class _Feedback:
 
     def contract_env(self) -> Env:
         tender_contract = next((r.env.contract for r in self.bid.criteria if r.env is not None), None)
-        return self.view.env(tender_contract, None, param_facts(self.result))
+        return preview_env(tender_contract, None, self.view.words.params)
 
     def criterion_rule(self, c: RuleResult) -> CompiledRule:
         return self.view.rules[("criterion", c.id)]
@@ -177,109 +174,86 @@ class _Feedback:
         return f"ranked {bid.rank} of {ranked} with {points(bid.total_score)} points"
 
     def outcome_blocks(self) -> list[Block]:
-        bid, view = self.bid, self.view
-        out: list[Block] = []
+        """The outcome in a few paragraphs: why the tender was disqualified, what needs
+        attention, or its points and rank, and where it fell behind the highest score."""
+        bid = self.bid
         if not bid.compliant:
-            failed = [r for r in bid.requirements if r.outcome in ("not_met", "error")]
-            names = "; ".join(r.title for r in failed)
-            out.append(
-                Paragraph(
-                    inline(
-                        f"Your tender was disqualified because it does not meet {'this requirement' if len(failed) == 1 else 'these requirements'}: {names}. A tender must meet every requirement that applies to the contract to be scored, so your tender was not scored or ranked. Section 2 gives the reason for each requirement by reference to your tender."
-                    )
-                )
-            )
-            return out
-        available = bid.available_weight or Decimal(0)
+            return [self._disqualified()]
         if bid.total_score is None:
-            attention = [c for c in bid.criteria if c.outcome == "error"]
-            for c in attention:
-                out.append(
-                    Paragraph(
-                        inline(
-                            f"The criterion {c.title} could not be scored: {view.reason(self.criterion_rule(c), c)}. Until it is resolved your tender has no total score and no rank."
-                        )
-                    )
+            return [
+                _paragraph(
+                    f"The criterion {c.title} could not be scored: {self.view.reason(self.criterion_rule(c), c)}. Until it is resolved your tender has no total score and no rank."
                 )
-            return out
-        out.append(
-            Paragraph(
-                inline(
-                    f"Your tender meets every requirement and scored {points(bid.total_score)} points out of the {points(available)} available under these criteria."
-                )
-            )
-        )
-        if bid.rank == 1:
-            if len(self.tied) > 1:
-                others = [b.bidder for b in self.tied if b is not bid]
-                out.append(Paragraph(inline(f"It shares the highest score with {', '.join(others)}.")))
-            else:
-                out.append(
-                    Paragraph(
-                        inline(
-                            f"It is the highest-scoring of the {self.compliant_count()} compliant tenders under these criteria."
-                        )
-                    )
-                )
-            return out
-        winner = self.winner
-        assert winner is not None and winner.total_score is not None
-        out.append(
-            Paragraph(
-                inline(
-                    f"It ranked {bid.rank} of the {len(self.result.ranked)} ranked tenders. The highest-scoring tender scored {points(winner.total_score)} points, {points(winner.total_score - bid.total_score)} more than yours."
-                )
-            )
-        )
-        behind = []
-        for mine, theirs in zip(bid.criteria, winner.criteria, strict=True):
-            gap = (theirs.points or Decimal(0)) - (mine.points or Decimal(0))
-            if gap > 0:
-                behind.append((gap, mine, theirs))
-        behind.sort(key=lambda item: -item[0])
-        if behind:
-            if self.compare:
-                items = tuple(
-                    inline(
-                        f"{m.title}: {points(m.points)} points against {points(t.points)} (a difference of {points(g)})"
-                    )
-                    for g, m, t in behind
-                )
-            else:
-                items = tuple(
-                    inline(f"{m.title}: your tender scored {pct(m.score)} of its {pct(m.weight)} weight")
-                    for _g, m, _t in behind
-                )
-            out.append(
-                Paragraph(
-                    inline(
-                        "The highest-scoring tender gained more points than yours on these criteria, largest difference first:"
-                    )
-                )
-            )
-            out.append(Bullets(items))
-            ahead = [
-                m.title
-                for m, t in zip(bid.criteria, winner.criteria, strict=True)
-                if (m.points or 0) > (t.points or 0)
+                for c in bid.criteria
+                if c.outcome == "error"
             ]
-            if ahead:
-                out.append(
-                    Paragraph(
-                        inline(
-                            "Your tender gained more points than the highest-scoring tender on: ",
-                            "; ".join(ahead),
-                            ".",
-                        )
-                    )
-                )
+        available = bid.available_weight or Decimal(0)
+        scored = _paragraph(
+            f"Your tender meets every requirement and scored {points(bid.total_score)} points out of the {points(available)} available under these criteria."
+        )
+        if bid.rank != 1:
+            return [scored, *self._behind_the_winner(bid.total_score)]
+        if len(self.tied) > 1:
+            others = ", ".join(b.bidder for b in self.tied if b is not bid)
+            return [scored, _paragraph(f"It shares the highest score with {others}.")]
+        return [
+            scored,
+            _paragraph(
+                f"It is the highest-scoring of the {self.compliant_count()} compliant tenders under these criteria."
+            ),
+        ]
+
+    def _disqualified(self) -> Paragraph:
+        failed = [r for r in self.bid.requirements if r.outcome in ("not_met", "error")]
+        which = "this requirement" if len(failed) == 1 else "these requirements"
+        return _paragraph(
+            f"Your tender was disqualified because it does not meet {which}: {'; '.join(r.title for r in failed)}. A tender must meet every requirement that applies to the contract to be scored, so your tender was not scored or ranked. Section 2 gives the reason for each requirement by reference to your tender."
+        )
+
+    def _behind_the_winner(self, total: Decimal) -> list[Block]:
+        """The rank, the highest score, and the criteria where the winner gained more points."""
+        bid, winner = self.bid, self.winner
+        assert winner is not None and winner.total_score is not None
+        out: list[Block] = [
+            _paragraph(
+                f"It ranked {bid.rank} of the {len(self.result.ranked)} ranked tenders. The highest-scoring tender scored {points(winner.total_score)} points, {points(winner.total_score - total)} more than yours."
+            )
+        ]
+        pairs = list(zip(bid.criteria, winner.criteria, strict=True))
+        behind = sorted(
+            ((_points(t) - _points(m), m, t) for m, t in pairs if _points(t) > _points(m)),
+            key=lambda item: -item[0],
+        )
+        if not behind:
+            return out
+        if self.compare:
+            items = [
+                f"{m.title}: {points(m.points)} points against {points(t.points)} (a difference of {points(gap)})"
+                for gap, m, t in behind
+            ]
+        else:
+            items = [
+                f"{m.title}: your tender scored {pct(m.score)} of its {pct(m.weight)} weight"
+                for _, m, _ in behind
+            ]
+        out.append(
+            _paragraph(
+                "The highest-scoring tender gained more points than yours on these criteria, largest difference first:"
+            )
+        )
+        out.append(Bullets(tuple(inline(item) for item in items)))
+        ahead = [m.title for m, t in pairs if _points(m) > _points(t)]
+        if ahead:
             out.append(
-                Paragraph(
-                    inline(
-                        "Section 4 explains each of your scores by reference to your tender and what would have scored higher."
-                    )
+                _paragraph(
+                    f"Your tender gained more points than the highest-scoring tender on: {'; '.join(ahead)}."
                 )
             )
+        out.append(
+            _paragraph(
+                "Section 4 explains each of your scores by reference to your tender and what would have scored higher."
+            )
+        )
         return out
 
     # ------------------------------------------------------------ requirements
@@ -308,6 +282,7 @@ class _Feedback:
             if r.outcome not in ("not_met", "error"):
                 continue
             crule = view.rules[("requirement", r.id)]
+            assert isinstance(crule.rule, n.Requirement)
             inner: list[Block] = [
                 Facts(
                     tuple(
@@ -320,7 +295,7 @@ class _Feedback:
                                     else "could not be decided: the tender is disqualified"
                                 ),
                             ),
-                            ("Required", view.condition(crule.rule.met_when)),
+                            ("Required", view.words(crule.rule.met_when)),
                             ("Reason", inline(view.reason(crule, r))),
                         ]
                         + [("Source", inline(ref)) for ref in r.refs]
@@ -342,13 +317,8 @@ class _Feedback:
             name = entry["name"]
             type_ = self._type_of(crule, name)
             value = None if entry.get("missing") else _from_json(entry["value"], type_)
-            if name.startswith("bid."):
-                meaning = inline(view.describe_field("bid", name[4:]), " (your tender)")
-            else:
-                meaning = view._meaning(name, lets, "your tender")
-            rows.append(
-                (inline(code(name)), meaning, inline("not stated" if value is None else show(value, type_)))
-            )
+            meaning = view.meaning(name, lets, "your tender")
+            rows.append((view.words.label(name), meaning, inline(show(value, type_))))
         if not rows:
             return None
         return Table(("Value", "What it is", "Amount"), tuple(rows), (False, False, True))
@@ -365,55 +335,58 @@ class _Feedback:
 
     # ------------------------------------------------------------ scores
 
+    def rival(self) -> BidResult | None:
+        """The highest-scoring tender, when the summary compares with it (not with itself)."""
+        winner = self.winner
+        return winner if self.compare and winner is not None and winner is not self.bid else None
+
     def score_blocks(self) -> list[Block]:
-        bid, view, winner = self.bid, self.view, self.winner
-        compare = self.compare and winner is not None and winner is not bid
+        """Each criterion's score and points (beside the winner's, when compared), the
+        total, and sub-totals by theme."""
+        bid, view, rival = self.bid, self.view, self.rival()
         header: tuple[str, ...] = ("Criterion", "Theme", "Weight", "Score", "Points")
         numeric: tuple[bool, ...] = (False, False, True, True, True)
-        if compare:
-            header += ("Winning tender's score", "Winning tender's points")
-            numeric += (True, True)
-        rows = []
-        for i, c in enumerate(bid.criteria):
-            row: tuple[Inline, ...] = (
-                inline(c.title),
-                inline(view.theme_title(c.theme)),
-                inline(pct(c.weight)),
-                inline(self.score_text(c)),
-                inline(self.points_text(c)),
-            )
-            if compare:
-                w = winner.criteria[i]  # type: ignore[union-attr]
-                row += (inline(self.score_text(w)), inline(self.points_text(w)))
-            rows.append(row)
+        rows: list[tuple[Inline, ...]] = [
+            (inline(c.title), inline(view.theme_title(c.theme)), inline(pct(c.weight)), *self._scored(c))
+            for c in bid.criteria
+        ]
         total: tuple[Inline, ...] = (
             inline("Total"),
-            inline(""),
+            (),
             inline(pct(bid.available_weight)),
-            inline(""),
+            (),
             inline(points(bid.total_score)),
         )
-        if compare:
-            total += (inline(""), inline(points(winner.total_score)))  # type: ignore[union-attr]
-        out: list[Block] = [Table(header, tuple(rows), numeric, total)]
-        # sub-totals by theme
-        themes = view.sections_in_order(c.rule for c in view.compiled.criteria)
-        sub_rows = []
-        for theme in themes:
-            mine = [c for c in bid.criteria if c.theme == theme]
+        if rival is not None:
+            header += ("Winning tender's score", "Winning tender's points")
+            numeric += (True, True)
+            rows = [(*row, *self._scored(theirs)) for row, theirs in zip(rows, rival.criteria, strict=True)]
+            total += ((), inline(points(rival.total_score)))
+        return [Table(header, tuple(rows), numeric, total), *self._theme_totals(rival)]
+
+    def _scored(self, c: RuleResult) -> tuple[Inline, Inline]:
+        return inline(self.score_text(c)), inline(self.points_text(c))
+
+    def _theme_totals(self, rival: BidResult | None) -> list[Block]:
+        view = self.view
+        rows: list[tuple[Inline, ...]] = []
+        for theme in view.sections_in_order(c.rule for c in view.compiled.criteria):
+            mine = [c for c in self.bid.criteria if c.theme == theme]
             weight = sum((c.weight or Decimal(0) for c in mine if c.outcome != "not_applicable"), Decimal(0))
-            got = sum((c.points or Decimal(0) for c in mine), Decimal(0))
-            row = (inline(view.theme_title(theme)), inline(pct(weight)), inline(points(got)))
-            if compare:
-                theirs = [c for c in winner.criteria if c.theme == theme]  # type: ignore[union-attr]
-                row += (inline(points(sum((c.points or Decimal(0) for c in theirs), Decimal(0)))),)
-            sub_rows.append(row)
-        sub_header: tuple[str, ...] = ("Theme", "Weight available", "Points")
-        if compare:
-            sub_header += ("Winning tender's points",)
-        out.append(Paragraph(inline(strong("Sub-totals by theme"))))
-        out.append(Table(sub_header, tuple(sub_rows), (False, True, True, True)[: len(sub_header)]))
-        return out
+            row: tuple[Inline, ...] = (
+                inline(view.theme_title(theme)),
+                inline(pct(weight)),
+                inline(points(sum(map(_points, mine), Decimal(0)))),
+            )
+            if rival is not None:
+                theirs = [c for c in rival.criteria if c.theme == theme]
+                row += (inline(points(sum(map(_points, theirs), Decimal(0)))),)
+            rows.append(row)
+        header: tuple[str, ...] = ("Theme", "Weight available", "Points")
+        if rival is not None:
+            header += ("Winning tender's points",)
+        table = Table(header, tuple(rows), (False, True, True, True)[: len(header)])
+        return [Paragraph(inline(strong("Sub-totals by theme"))), table]
 
     @staticmethod
     def score_text(c: RuleResult) -> str:
@@ -435,12 +408,12 @@ class _Feedback:
             assert isinstance(rule, n.Criterion)
             facts: list[tuple[str, Inline]] = [
                 ("Weight", inline(pct(c.weight))),
-                ("Scores available", inline(scores_available(rule))),
+                ("Scores available", inline(scores_available(rule.score))),
                 ("Your score", inline(self.your_score(c))),
             ]
-            if self.compare and self.winner is not None and self.winner is not self.bid:
-                w = self.winner.criteria[i - 1]
-                facts.append(("Winning tender's score", inline(self.your_score(w))))
+            rival = self.rival()
+            if rival is not None:
+                facts.append(("Winning tender's score", inline(self.your_score(rival.criteria[i - 1]))))
             for ref in rule.refs:
                 facts.append(("Source", inline(ref.value)))
             inner: list[Block] = [Facts(tuple(facts))]
@@ -489,13 +462,13 @@ class _Feedback:
             case s.Missing(field), _:
                 return inline(
                     "your tender does not state ",
-                    code(field),
+                    self.view.words.name(field),
                     "; a tender that states it is scored on its value.",
                 )
             case s.OnLine(value, low, high), _:
                 word = "or more" if high > low else "or less"
                 return inline(
-                    words(score.value),
+                    self.view.words(score.value),
                     f" of {show(high, value_type)} {word} would have scored 100% (yours was {show(value, value_type)}).",
                 )
             case s.Computed(), n.ExprScore():
@@ -522,14 +495,16 @@ class _Feedback:
                 shown = self._threshold_text(crule, c, j, band.threshold, value_type)
                 word = "at least" if band.test == "at_least" else "at most"
                 return inline(
-                    words(score.value),
-                    f" of {word} {shown} (yours was {show(value, value_type)}) would have scored {show(band_score, units.PERCENT)}.",
+                    self.view.words(score.value),
+                    f" of {word} ",
+                    shown,
+                    f" (yours was {show(value, value_type)}) would have scored {show(band_score, units.PERCENT)}.",
                 )
         return None
 
     def _threshold_text(
         self, crule: CompiledRule, c: RuleResult, index: int, threshold: n.Expr, value_type: str
-    ) -> str:
+    ) -> Inline:
         """A band's threshold as a value for this tender, or in words when it cannot be worked out."""
         compiled = crule.scorer.bands[index][1] if crule.scorer is not None else None
         env = c.env
@@ -537,10 +512,10 @@ class _Feedback:
             run_env = Env(env.contract, env.bid, env.params, env.social_value, env.delivery)
             run_env.lets = dict(c.lets)
             try:
-                return show(compiled(run_env), value_type)
+                return inline(show(compiled(run_env), value_type))
             except (MissingField, *RUN_TIME_FAILURES):
                 pass
-        return plain_text(words(threshold))
+        return self.view.words(threshold)
 
     def _better_condition(self, score: n.ExprScore, current: Decimal) -> Inline | None:
         """For `score A if C else B`: the condition of the best branch that scores more."""
@@ -555,15 +530,17 @@ class _Feedback:
         cond, lit = better[-1]
         return inline(
             "a tender for which ",
-            self.view.condition(cond),
+            self.view.words(cond),
             f" would have scored {show(lit.value, units.PERCENT)}.",
         )
 
 
-def band_result(band: n.Band) -> Decimal:
-    """A band's score (a checked percent literal)."""
-    assert isinstance(band.result, n.Literal) and isinstance(band.result.value, Decimal)
-    return band.result.value
+def _paragraph(text: str) -> Paragraph:
+    return Paragraph(inline(text))
+
+
+def _points(c: RuleResult) -> Decimal:
+    return c.points or Decimal(0)
 
 
 def _next_level(score: n.ScaleScore, current: Decimal) -> Inline | None:

@@ -1,6 +1,6 @@
 """The neutral document model: inline runs of text, paragraphs, bullets, tables, facts,
 numbered clause blocks, sections and the `Document` that holds them. The three documents
-are built as this model and `document_writers` writes it as Markdown, HTML or DOCX, so
+are built as this model and `documents.writers` writes it as Markdown, HTML or DOCX, so
 every format says the same thing.
 """
 
@@ -34,6 +34,12 @@ class Table:
     numeric: tuple[bool, ...] = ()
     total: tuple[Inline, ...] | None = None
 
+    @property
+    def right_aligned(self) -> tuple[bool, ...]:
+        """Which columns are right-aligned, one flag per column."""
+        width = len(self.header)
+        return tuple(self.numeric[:width]) + (False,) * max(0, width - len(self.numeric))
+
 
 @dataclass(frozen=True)
 class Facts:
@@ -52,6 +58,14 @@ class ClauseBlock:
     paragraphs: tuple[str, ...]
     refs: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+
+    @property
+    def caption(self) -> str:
+        """`Requirement. Source: Social Value Model, theme 2.`"""
+        caption = self.kind[:1].upper() + self.kind[1:]
+        if self.refs:
+            caption += ". Source: " + "; ".join(self.refs)
+        return caption + "."
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,14 @@ JSON is the result's own `to_json()`; this module only presents.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from rich.console import Console
+from rich.markup import escape as markup
 from rich.table import Table
 
-from svrules.core.decimals import date_text, money_text, number_text
+from svrules.core.decimals import date_text, money_text
+from svrules.documents.writers import markdown as md
 from svrules.engine.results import BidResult, TenderResult
+from svrules.words.values import pct
 
 _OUTCOME = {
     "met": "met",
@@ -23,11 +24,6 @@ _OUTCOME = {
     "scored": "scored",
     "not_scored": "not scored",
 }
-
-
-def _pct(value: Decimal | None) -> str:
-    """A fraction as a percentage for people, to two places (results keep every digit)."""
-    return "—" if value is None else number_text(value.scaleb(2), 2) + "%"
 
 
 def _status(bid: BidResult) -> str:
@@ -51,8 +47,9 @@ def heading(result: TenderResult) -> str:
 
 
 def print_table(result: TenderResult, console: Console) -> None:
-    """The ranking as a Rich table, with the reasons for every failed requirement below it."""
-    console.print(f"[bold]{heading(result)}[/bold]")
+    """The ranking as a Rich table, with the reasons for every failed requirement below it;
+    names and reasons are escaped, so `[x]` in a bidder's name is never Rich markup."""
+    console.print(f"[bold]{markup(heading(result))}[/bold]")
     if not result.applies:
         console.print("The policy does not apply to this contract: nothing to evaluate.")
         return
@@ -62,13 +59,13 @@ def print_table(result: TenderResult, console: Console) -> None:
     table.add_column("Bidder", no_wrap=True)
     table.add_column("Status", no_wrap=True)
     for c in criteria:
-        table.add_column(f"{c.title}\n({_pct(c.weight)})", justify="right")
+        table.add_column(f"{markup(c.title)}\n({pct(c.weight)})", justify="right")
     table.add_column("Total", justify="right", no_wrap=True)
     table.add_column("Social value", justify="right", no_wrap=True)
     for bid in _order(result):
-        cells = [str(bid.rank) if bid.rank is not None else "—", bid.bidder, _status(bid)]
-        cells += [_pct(c.points) if c.outcome != "error" else "error" for c in bid.criteria]
-        cells += [_pct(bid.total_score), money_text(bid.social_value.total)]
+        cells = [str(bid.rank) if bid.rank is not None else "—", markup(bid.bidder), markup(_status(bid))]
+        cells += [pct(c.points) if c.outcome != "error" else "error" for c in bid.criteria]
+        cells += [pct(bid.total_score), money_text(bid.social_value.total)]
         table.add_row(*cells)
     console.print(table)
     console.print("Scores are points out of the whole tender's marks.", style="dim")
@@ -76,21 +73,22 @@ def print_table(result: TenderResult, console: Console) -> None:
         for r in [*bid.requirements, *bid.criteria]:
             if r.outcome in ("not_met", "error"):
                 console.print(
-                    f"[bold]{bid.bidder}[/bold] · {r.title}: {_OUTCOME[r.outcome]}. {r.reason}",
+                    f"[bold]{markup(bid.bidder)}[/bold] · {markup(r.title)}: {_OUTCOME[r.outcome]}. {markup(r.reason)}",
                     highlight=False,
                 )
 
 
 def to_markdown(result: TenderResult) -> str:
-    """The whole result as Markdown: ranking, then each bid's rules with their reasons."""
+    """The whole result as Markdown: ranking, then each bid's rules with their reasons.
+    Every name and reason is escaped by the one Markdown rule (`writers.markdown`)."""
     p = result.policy
-    lines = [f"# {p.title}", ""]
-    lines += [f"- Policy: `{p.id}`" + (f", version {p.version}" if p.version else "")]
+    lines = [f"# {md.line(p.title)}", ""]
+    lines += [f"- Policy: {md.code(p.id)}" + (f", version {md.escape(p.version)}" if p.version else "")]
     if p.authority:
-        lines.append(f"- Authority: {p.authority}")
-    lines += [f"- As of: {date_text(result.as_of)}", f"- Policy hash: `{p.hash}`"]
+        lines.append(f"- Authority: {md.escape(p.authority)}")
+    lines += [f"- As of: {date_text(result.as_of)}", f"- Policy hash: {md.code(p.hash)}"]
     if result.tender_title or result.tender_id:
-        lines.append(f"- Tender: {result.tender_title or result.tender_id}")
+        lines.append(f"- Tender: {md.escape(result.tender_title or result.tender_id or '')}")
     lines.append("")
     if not result.applies:
         lines.append("The policy does not apply to this contract.")
@@ -104,34 +102,34 @@ def to_markdown(result: TenderResult) -> str:
     for bid in _order(result):
         rank = str(bid.rank) if bid.rank is not None else "—"
         lines.append(
-            f"| {rank} | {_cell(bid.bidder)} | {_status(bid)} | {_pct(bid.total_score)} | {money_text(bid.social_value.total)} |"
+            f"| {rank} | {md.text_cell(bid.bidder)} | {md.text_cell(_status(bid))} | {pct(bid.total_score)} | {money_text(bid.social_value.total)} |"
         )
     for bid in result.bids:
-        lines += ["", f"## {bid.bidder}", ""]
-        if bid.requirements:
-            lines += ["| Requirement | Outcome | Reason |", "|---|---|---|"]
-            lines += [
-                f"| {_cell(r.title)} | {_OUTCOME[r.outcome]} | {_cell(r.reason)} |" for r in bid.requirements
-            ]
-            lines.append("")
-        if bid.criteria:
-            lines += ["| Criterion | Weight | Score | Points | Reason |", "|---|---:|---:|---:|---|"]
-            for c in bid.criteria:
-                score = _pct(c.score) if c.outcome == "scored" else _OUTCOME[c.outcome]
-                lines.append(
-                    f"| {_cell(c.title)} | {_pct(c.weight)} | {score} | {_pct(c.points)} | {_cell(c.reason)} |"
-                )
-            lines.append("")
-        sv = bid.social_value
-        lines.append(
-            f"Social value: {money_text(sv.total)}"
-            + "".join(
-                f"; {m.title}: {m.quantity:f} × {money_text(m.proxy)} = {money_text(m.value)}"
-                for m in sv.measures
-            )
-        )
+        lines += ["", f"## {md.line(bid.bidder)}", "", *_bid_lines(bid)]
     return "\n".join(lines) + "\n"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _bid_lines(bid: BidResult) -> list[str]:
+    """One bid's requirements and criteria, with their reasons, and its social value."""
+    lines = []
+    if bid.requirements:
+        lines += ["| Requirement | Outcome | Reason |", "|---|---|---|"]
+        lines += [
+            f"| {md.text_cell(r.title)} | {_OUTCOME[r.outcome]} | {md.text_cell(r.reason)} |"
+            for r in bid.requirements
+        ]
+        lines.append("")
+    if bid.criteria:
+        lines += ["| Criterion | Weight | Score | Points | Reason |", "|---|---:|---:|---:|---|"]
+        for c in bid.criteria:
+            score = pct(c.score) if c.outcome == "scored" else _OUTCOME[c.outcome]
+            lines.append(
+                f"| {md.text_cell(c.title)} | {pct(c.weight)} | {score} | {pct(c.points)} | {md.text_cell(c.reason)} |"
+            )
+        lines.append("")
+    sv = bid.social_value
+    measures = "".join(
+        f"; {m.title}: {m.quantity:f} × {money_text(m.proxy)} = {money_text(m.value)}" for m in sv.measures
+    )
+    lines.append(md.line(f"Social value: {money_text(sv.total)}{measures}"))
+    return lines

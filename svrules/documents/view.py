@@ -1,77 +1,39 @@
-"""The policy as documents see it: `PolicyView` (titles, fields, the environment of a
-contract without a bid, whether each rule applies, names and their values, template
-rendering with errors at the template's line) and the stand-ins for a bid, delivery
-figures or lets that are not known yet.
+"""The policy as documents see it: `PolicyView` (titles, fields, the words of its
+expressions, whether each rule applies to a contract, the names an expression reads and
+their values, template rendering with errors at the template's line). What is not known
+yet (the bid, delivery figures, lets worked out from them) is `words.preview`'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from svrules.core.diagnostics import Diagnostic, PolicyError
 from svrules.core.source import SourceFile, Span, decode_source
 from svrules.documents.model import Table
-from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env
-from svrules.engine.explain import template_context
-from svrules.engine.failures import RUN_TIME_FAILURES, MissingField
+from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env, ExprCompiler
+from svrules.engine.failures import RUN_TIME_FAILURES, MissingField, failure_text
 from svrules.engine.results import RuleResult
 from svrules.language import nodes as n
 from svrules.language import units
-from svrules.language.templates import (
-    NeedsBid,
-    NeedsDelivery,
-    TemplateRenderError,
-    not_known_yet,
-    render,
+from svrules.language.templates import TemplateRenderError, render
+from svrules.words.expressions import SOCIAL_VALUE, Words
+from svrules.words.preview import (
+    NOT_KNOWN,
+    Absent,
+    PreviewLets,
+    Unknown,
+    is_previewed,
+    lookup,
+    preview_context,
+    work_out_lets,
 )
-from svrules.words.runs import Inline, code, inline, plain_text
-from svrules.words.wording import show, walk, words
-
-
-class Unknown(Exception):
-    """A value that only a bid (or a delivery report) can give was needed."""
-
-    def __init__(self, root: str):
-        super().__init__(root)
-        self.root = root
-
-
-class _Absent(dict):  # type: ignore[type-arg]
-    """The bid (or delivery figures) of a document that has none: reading a field raises."""
-
-    def __init__(self, root: str):
-        super().__init__()
-        self.root = root
-
-    def __getitem__(self, key: str) -> Any:
-        raise Unknown(self.root)
-
-
-class PreviewLets(dict):  # type: ignore[type-arg]
-    """A rule's lets; a let that could not be worked out raises when it is used."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.pending: dict[str, str] = {}  # let name → "bid", "delivery" or "missing"
-
-    def __missing__(self, key: str) -> Any:
-        raise Unknown(self.pending.get(key, "bid"))
-
-
-class _NoSocialValue:
-    """`social_value` where no bid is known: any use of it raises."""
-
-    def _unknown(self, *args: Any) -> Any:
-        raise Unknown("bid")
-
-    __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = _unknown
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _unknown
-    __truediv__ = __rtruediv__ = __neg__ = __abs__ = __bool__ = _unknown
-    __hash__ = None  # type: ignore[assignment]
+from svrules.words.runs import Inline, code, inline, joined, plain_text
+from svrules.words.scores import ValueOf
+from svrules.words.values import show
 
 
 @dataclass
@@ -79,17 +41,18 @@ class RuleState:
     """What a document knows of one rule for one contract (and perhaps one bid)."""
 
     applies: str  # "yes", "no", "maybe" (it depends on the bid) or "error"
-    env: Env | None
+    env: Env
     reason: Inline = ()  # why it does not apply, or why it may
 
 
 class PolicyView:
     """A compiled policy with what documents ask of it: titles, fields, words and errors."""
 
-    def __init__(self, compiled: CompiledPolicy):
+    def __init__(self, compiled: CompiledPolicy, params: Mapping[str, Any] | None = None):
         self.compiled = compiled
         self.checked = compiled.checked
         self.policy = compiled.policy
+        self.words = Words(self.checked, params)
         self.themes = {t.name: t.title for t in self.policy.themes}
         self.rules = {("requirement", r.id): r for r in compiled.requirements}
         self.rules |= {("criterion", r.id): r for r in compiled.criteria}
@@ -116,6 +79,16 @@ class PolicyView:
         facts.append(("Policy hash", inline(code(self.checked.hash))))
         return facts
 
+    def contract_facts(self, contract: Mapping[str, Any]) -> tuple[tuple[str, Inline], ...]:
+        """The contract's values, each by its description."""
+        return tuple(
+            (
+                plain_text(self.words.label(f"contract.{name}")),
+                inline(show(contract.get(name), units.expression_type(decl.type))),
+            )
+            for name, decl in self.contract_fields.items()
+        )
+
     def footer(self, kind: str) -> str:
         return (
             f"{kind} generated by svrules from policy {self.policy.name} ({self.version_text}), "
@@ -138,105 +111,96 @@ class PolicyView:
         decl = fields.get(name)
         return units.expression_type(decl.type) if decl else ""
 
-    def describe_field(self, root: str, name: str) -> str:
-        fields = self.contract_fields if root == "contract" else self.bid_fields
-        decl = fields.get(name)
-        return decl.description if decl and decl.description else name.replace("_", " ")
+    def optional_bid_fields(self, exprs: Iterable[n.Expr | None]) -> list[str]:
+        """The optional bid fields (not measures) some expressions read, once each, in order."""
+        measures = {m.name for m in self.policy.measures}
+        out: list[str] = []
+        for expr in exprs:
+            for node in n.walk(expr):
+                if not (isinstance(node, n.Field) and node.root == "bid"):
+                    continue
+                decl = self.bid_fields.get(node.name)
+                if decl is not None and decl.optional and node.name not in out and node.name not in measures:
+                    out.append(node.name)
+        return out
+
+    def unstated_note(self, exprs: Iterable[n.Expr | None], then: str) -> Inline:
+        """`A tender that does not state the … scores 0% on this criterion.`, or nothing."""
+        optional = self.optional_bid_fields(exprs)
+        if not optional:
+            return ()
+        fields = joined([self.words.field("bid", name) for name in optional])
+        return inline("A tender that does not state ", fields, f" {then}.")
 
     # ------------------------------------------------------------ evaluating for documents
-
-    def env(
-        self,
-        contract: Mapping[str, Any] | None,
-        bid: Mapping[str, Any] | None,
-        params: Mapping[str, Any],
-        social_value: Decimal | None = None,
-    ) -> Env:
-        env = Env(
-            dict(contract) if contract is not None else _Absent("contract"),
-            dict(bid) if bid is not None else _Absent("bid"),
-            dict(params),
-            social_value if bid is not None and social_value is not None else _NoSocialValue(),  # type: ignore[arg-type]
-            _Absent("delivery"),
-        )
-        env.lets = PreviewLets()
-        return env
 
     def state(self, rule: CompiledRule, env: Env) -> RuleState:
         """Whether the rule applies, and its lets (those that can be worked out)."""
         rule_env = Env(env.contract, env.bid, env.params, env.social_value, env.delivery)
         rule_env.lets = PreviewLets()
-        applies = "yes"
-        reason: Inline = ()
-        if rule.applies is not None:
-            try:
-                applies = "yes" if rule.applies(rule_env) else "no"
-            except Unknown as unknown:
-                applies = "maybe"
-                reason = inline(
-                    f"whether it applies depends on the {_root_word(unknown.root)}: ",
-                    words(rule.rule.applies),
-                )  # type: ignore[arg-type]
-            except MissingField:
-                applies = "no"
-            except TypeError:
-                if not isinstance(env.social_value, _NoSocialValue):
-                    raise
-                applies = "maybe"
-                reason = inline("whether it applies depends on the tender: ", words(rule.rule.applies))  # type: ignore[arg-type]
-            except RUN_TIME_FAILURES as exc:
-                applies = "error"
-                reason = inline(f"its 'applies when' cannot be decided: {exc}")
-            if applies == "no":
-                reason = self.values_inline(rule.rule.applies, rule, rule_env)
+        applies, reason = self._applies(rule, rule_env)
         if applies != "error":  # lets too, so a rule that does not apply can still be described
-            for name, fn in rule.lets:
-                try:
-                    rule_env.lets[name] = fn(rule_env)
-                except Unknown as unknown:
-                    rule_env.lets.pending[name] = unknown.root
-                except MissingField:
-                    rule_env.lets.pending[name] = "missing"
-                except TypeError:
-                    if not isinstance(env.social_value, _NoSocialValue):
-                        raise
-                    rule_env.lets.pending[name] = "bid"
-                except RUN_TIME_FAILURES:
-                    rule_env.lets.pending[name] = "error"
+            rule_env.lets = work_out_lets(rule, rule_env)
         return RuleState(applies, rule_env, reason)
 
+    def _applies(self, rule: CompiledRule, env: Env) -> tuple[str, Inline]:
+        condition = rule.rule.applies
+        if rule.applies is None or condition is None:
+            return "yes", ()
+        try:
+            applies = bool(rule.applies(env))
+        except Unknown as unknown:
+            return "maybe", inline(
+                f"whether it applies depends on the {_root_word(unknown.root)}: ", self.words(condition)
+            )
+        except MissingField:
+            applies = False
+        except TypeError:  # arithmetic with the `social_value` stand-in
+            if not is_previewed(env):
+                raise
+            return "maybe", inline("whether it applies depends on the tender: ", self.words(condition))
+        except RUN_TIME_FAILURES as exc:
+            return "error", inline(f"whether it applies cannot be decided: {failure_text(exc)}")
+        return ("yes", ()) if applies else ("no", self.values_inline(condition, rule, env))
+
+    def value_of(self, rule: CompiledRule, env: Env) -> ValueOf:
+        """An expression's value for this contract, or `NOT_KNOWN` (it needs the bid, or fails)."""
+        compile_ = ExprCompiler(self.checked, frozenset(rule.let_types))
+
+        def value(expr: n.Expr) -> Any:
+            try:
+                return compile_(expr)(env)
+            except (Unknown, MissingField, TypeError, KeyError, *RUN_TIME_FAILURES):
+                return NOT_KNOWN
+
+        return value
+
     def values_inline(self, expr: n.Expr | None, rule: CompiledRule | None, env: Env) -> Inline:
-        """`contract.category is goods, …`: the known values an expression reads."""
-        parts: list[Any] = []
-        for name, value, type_ in self.names(expr, rule, env):
-            if value is NOT_KNOWN:
-                continue
-            if parts:
-                parts.append(", ")
-            parts += [code(name), f" is {show(value, type_)}"]
-        return inline(*parts)
+        """`the whole-life contract value is £500,000, …`: the known values an expression reads."""
+        said = [
+            inline(self.words.name(name), f" is {show(value, type_)}")
+            for name, value, type_ in self.names(expr, rule, env)
+            if value is not NOT_KNOWN
+        ]
+        return joined(said, ", ")
 
     def names(
         self, expr: n.Expr | None, rule: CompiledRule | None, env: Env | None
     ) -> Iterator[tuple[str, Any, str]]:
         """Each field, parameter and let an expression reads, once, with its value and type."""
         seen: set[str] = set()
-        for node in walk(expr):
+        for node in n.walk(expr):
             if isinstance(node, n.Field) and node.root in ("contract", "bid"):
                 name, type_ = node.dotted, self.field_type(node.root, node.name)
-                value = _lookup(getattr(env, node.root) if env else None, node.name)
+                value = lookup(getattr(env, node.root) if env else None, node.name)
             elif isinstance(node, n.Name):
                 name = node.name
-                if name == "social_value":
+                if name == SOCIAL_VALUE:
                     type_ = units.MONEY
-                    value = (
-                        env.social_value
-                        if env and not isinstance(env.social_value, _NoSocialValue)
-                        else NOT_KNOWN
-                    )
+                    value = env.social_value if env and not is_previewed(env) else NOT_KNOWN
                 elif rule is not None and name in rule.let_types:
                     type_ = rule.let_types[name]
-                    value = _lookup(env.lets if env else None, name)
+                    value = lookup(env.lets if env else None, name)
                 else:
                     type_ = self.checked.param_types.get(name, "")
                     value = env.params.get(name, NOT_KNOWN) if env else NOT_KNOWN
@@ -254,104 +218,104 @@ class PolicyView:
         *,
         tender_word: str = "the tender",
     ) -> Table | None:
-        """What each name in some expressions means, and its value where it is known."""
+        """What each name in some expressions is, and its value where it is known."""
         rows: list[tuple[Inline, ...]] = []
         seen: set[str] = set()
         lets = {let.name: let.value for let in rule.rule.lets} if rule else {}
         queue = [e for e in exprs if e is not None]
         while queue:
             expr = queue.pop(0)
-            for name, value, _type in self.names(expr, rule, env):
+            for name, value, type_ in self.names(expr, rule, env):
                 if name in seen:
                     continue
                 seen.add(name)
-                meaning = self._meaning(name, lets, tender_word)
                 if name in lets:
                     queue.append(lets[name])
+                meaning = self.meaning(name, lets, tender_word)
                 rows.append(
-                    (inline(code(name)), meaning, inline(self._value_text(name, value, _type, rule, env)))
+                    (self.words.label(name), meaning, self._value_text(name, value, type_, rule, env))
                 )
         if not rows:
             return None
         return Table(("Name", "What it is", "Value"), tuple(rows))
 
-    def _meaning(self, name: str, lets: Mapping[str, n.Expr], tender_word: str) -> Inline:
+    def meaning(self, name: str, lets: Mapping[str, n.Expr], tender_word: str) -> Inline:
+        """Where a name's value comes from: the contract, a tender, the policy, a let's formula."""
         if name.startswith("bid."):
-            return inline(self.describe_field("bid", name[4:]), f" (from {tender_word})")
+            return inline(f"from {tender_word}")
         if name.startswith("contract."):
-            return inline(self.describe_field("contract", name[9:]), " (the contract)")
-        if name == "social_value":
+            return inline("from the contract")
+        if name == SOCIAL_VALUE:
             return inline(
-                "the social value of ", tender_word, ": each measure's quantity × its proxy value, added up"
+                f"worked out from {tender_word}: each measure's quantity × its proxy value, added up"
             )
         if name in lets:
-            return inline("worked out as ", words(lets[name]))
+            return inline("worked out as ", self.words(lets[name]))
         return inline("a parameter of the policy")
 
     def _value_text(
         self, name: str, value: Any, type_: str, rule: CompiledRule | None, env: Env | None
-    ) -> str:
+    ) -> Inline:
         if value is not NOT_KNOWN:
-            return show(value, type_)
+            return inline(show(value, type_))
         if rule is not None and name in rule.let_types:
             why = (
                 env.lets.pending.get(name) if env is not None and isinstance(env.lets, PreviewLets) else None
             )
             if why == "missing":
-                return "not stated in the tender"
+                return inline("not stated in the tender")
             if why == "error":
-                return "cannot be worked out for this contract"
-            return "from each tender" if self.let_uses_bid(rule, name) else "set by the contract"
+                return inline("cannot be worked out for this contract")
+            return inline("from each tender" if self.let_uses_bid(rule, name) else "set by the contract")
         if name in self.checked.param_types and env is None:
             return self.param_schedule(name)
-        if name.startswith("bid.") or name == "social_value":
-            return "from each tender" if env is None or isinstance(env.bid, _Absent) else "not stated"
-        if env is None or isinstance(env.contract, _Absent) or name.startswith("bid."):
-            return "set by the contract" if name.startswith("contract.") else "depends on the tender"
-        return "depends on the tender"
+        if name.startswith("bid.") or name == SOCIAL_VALUE:
+            return inline("from each tender" if env is None or isinstance(env.bid, Absent) else "not stated")
+        if env is None or isinstance(env.contract, Absent):
+            return inline("set by the contract" if name.startswith("contract.") else "depends on the tender")
+        return inline("depends on the tender")
 
     def let_uses_bid(self, rule: CompiledRule, name: str, seen: frozenset[str] = frozenset()) -> bool:
         """Whether a let needs the bid (through a field, `social_value` or another let)."""
         lets = {let.name: let.value for let in rule.rule.lets}
-        for node in walk(lets.get(name)):
+        for node in n.walk(lets.get(name)):
             if isinstance(node, n.Field) and node.root == "bid":
                 return True
-            if isinstance(node, n.Name) and node.name == "social_value":
+            if isinstance(node, n.Name) and node.name == SOCIAL_VALUE:
                 return True
-            nested = isinstance(node, n.Name) and node.name in lets and node.name not in seen
-            if nested and self.let_uses_bid(rule, node.name, seen | {name}):  # type: ignore[union-attr]
+            if (
+                isinstance(node, n.Name)
+                and node.name in lets
+                and node.name not in seen
+                and self.let_uses_bid(rule, node.name, seen | {name})
+            ):
                 return True
         return False
 
-    def condition(self, expr: n.Expr, prec: int = 0) -> Inline:
-        """A yes/no expression in words: a yes/no field alone reads `bid.x is yes`."""
-        if isinstance(expr, n.Field) and self.field_type(expr.root, expr.name) == units.BOOL:
-            out = inline(code(expr.dotted), " is yes")
-            return inline("(", out, ")") if prec > 5 else out
-        if (
-            isinstance(expr, n.Not)
-            and isinstance(expr.operand, n.Field)
-            and self.field_type(expr.operand.root, expr.operand.name) == units.BOOL
-        ):
-            return inline(code(expr.operand.dotted), " is no")
-        if isinstance(expr, n.Logical):
-            p = 3 if expr.op == "and" else 2
-            out = inline(self.condition(expr.left, p), f" {expr.op} ", self.condition(expr.right, p + 1))
-            return inline("(", out, ")") if p < prec else out
-        return words(expr, prec)
-
-    def param_schedule(self, name: str) -> str:
+    def param_schedule(self, name: str) -> Inline:
+        """A parameter as the policy sets it: `£12.60 from 1 April 2024; £13.45 from …`."""
         for param in self.compiled.params:
             if param.param.name != name:
                 continue
             if param.dated:
-                return "; ".join(
-                    f"{show(value, param.type)} from {show(start, units.DATE)}"
-                    for start, value in param.dated
+                return inline(
+                    "; ".join(
+                        f"{show(value, param.type)} from {show(start, units.DATE)}"
+                        for start, value in param.dated
+                    )
                 )
-            expr = param.param.values[0].value
-            return plain_text(words(expr))
-        return ""
+            return self.words(param.param.values[0].value)
+        return ()
+
+    def source_text(self, expr: n.Expr) -> str:
+        """An expression as the policy's author wrote it (for diagnostics)."""
+        span = expr.span
+        if span.path != self.checked.source.path or not span.line:
+            return ""
+        lines = [self.checked.source.line_text(line) for line in range(span.line, span.end_line + 1)]
+        lines[-1] = lines[-1][: span.end_column - 1]
+        lines[0] = lines[0][span.column - 1 :]
+        return " ".join(line.strip() for line in lines)
 
     # ------------------------------------------------------------ templates
 
@@ -396,35 +360,7 @@ class PolicyView:
 
     def context(self, rule: CompiledRule, env: Env) -> dict[str, Any]:
         """What a rule's templates see; values not known yet are undefined (`is defined` is false)."""
-        bid = env.bid
-        plain_env = Env(
-            {} if isinstance(env.contract, _Absent) else env.contract,
-            {} if isinstance(bid, _Absent) else bid,
-            env.params,
-        )
-        plain_env.lets = dict(env.lets)
-        context = template_context(self.compiled, rule, plain_env)
-        if isinstance(bid, _Absent):
-            context["bid"] = not_known_yet("bid")
-        if isinstance(env.contract, _Absent):
-            context["contract"] = not_known_yet("contract")
-        if isinstance(env.lets, PreviewLets):
-            for name, why in env.lets.pending.items():
-                context[name] = not_known_yet(name, NeedsDelivery if why == "delivery" else NeedsBid)
-        if isinstance(rule.rule, n.Kpi):
-            context["delivery"] = not_known_yet("delivery", NeedsDelivery)
-        return context
-
-
-NOT_KNOWN = object()
-
-
-def _lookup(values: Any, name: str) -> Any:
-    if values is None or isinstance(values, _Absent):
-        return NOT_KNOWN
-    if name in values:
-        return dict.get(values, name)
-    return NOT_KNOWN if isinstance(values, PreviewLets) else None
+        return preview_context(self.compiled, rule, env)
 
 
 def _root_word(root: str) -> str:

@@ -23,7 +23,7 @@ from svrules.engine.runtime import policy_info, resolve_params
 from svrules.engine.tender import TenderValidator, convert, read_tender_file
 from svrules.language import nodes as n
 from svrules.language import units
-from svrules.language.checker import declared_fields
+from svrules.language.checked import declared_fields
 from svrules.language.templates import render, render_value, typed
 
 OCDS_CODES = {
@@ -140,7 +140,8 @@ def validate_report(compiled: CompiledPolicy, data: Any, path: str) -> Report:
     start, end = _period(data.get("period"), validator)
     if validator.problems:
         raise InputError(validator.problems)
-    return Report(contract, bidder, bid, delivery, start, end, path)  # type: ignore[arg-type]
+    assert start is not None and end is not None  # a missing or bad period is one of the problems
+    return Report(contract, bidder, bid, delivery, start, end, path)
 
 
 def _period(raw: Any, validator: TenderValidator) -> tuple[date | None, date | None]:
@@ -171,7 +172,8 @@ def assess(compiled: CompiledPolicy, report: Report, as_of: date | None = None) 
 
 
 def _rate(compiled: CompiledPolicy, rule: CompiledRule, env: Env) -> KpiResult:
-    kpi: n.Kpi = rule.rule  # type: ignore[assignment]
+    kpi = rule.rule
+    assert isinstance(kpi, n.Kpi) and rule.test is not None
     env.lets = {}
     refs = tuple(t.value for t in kpi.refs)
 
@@ -189,7 +191,7 @@ def _rate(compiled: CompiledPolicy, rule: CompiledRule, env: Env) -> KpiResult:
     try:
         for name, fn in rule.lets:
             env.lets[name] = fn(env)
-        value = rule.test(env)  # type: ignore[misc]
+        value = rule.test(env)
         rating, line = _first_line(rule, value, env)
     except MissingField as missing:
         return result("other", f"{missing.name} is not stated in the report, so the KPI is rated other")
@@ -205,10 +207,8 @@ def _rate(compiled: CompiledPolicy, rule: CompiledRule, env: Env) -> KpiResult:
 def _first_line(rule: CompiledRule, value: Any, env: Env) -> tuple[str, int | None]:
     assert rule.scorer is not None
     for index, (test, threshold, rating) in enumerate(rule.scorer.bands):
-        if test == "otherwise" or (
-            value >= threshold(env) if test == "at_least" else value <= threshold(env)
-        ):  # type: ignore[misc]
-            return rating, index  # type: ignore[return-value]
+        if threshold is None or (value >= threshold(env) if test == "at_least" else value <= threshold(env)):
+            return str(rating), index
     return "other", None
 
 
@@ -221,9 +221,9 @@ def _generated_reason(
     if line is None:
         return f"{shown} matches no rating line, so the rating is other"
     band = kpi.rating.lines[line]
-    if band.test == "otherwise":
+    if band.threshold is None:  # the `otherwise` line
         return f"{shown} is below every line, so the rating is {words}"
-    threshold = _ExprValue(compiled, kpi)(band.threshold, env)  # type: ignore[arg-type]
+    threshold = _ExprValue(compiled, kpi)(band.threshold, env)
     word = "at least" if band.test == "at_least" else "at most"
     return f"{shown} is {word} {render_value(typed(threshold, value_type))}, so the rating is {words}"
 

@@ -16,30 +16,22 @@ arithmetic failure is that rule's `error`, and nothing stops the evaluation of t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, assert_never
 
 from svrules.core import decimals as d
+from svrules.core.identifiers import checked_identifier
 from svrules.engine.failures import failure_text
 from svrules.language import nodes as n
 from svrules.language import scores as s
 from svrules.language import units
-from svrules.language.checker import CheckedPolicy
+from svrules.language.checked import CheckedPolicy
 from svrules.language.functions import BUILT_INS
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 MET, NOT_MET, NOT_APPLICABLE, ERROR = "met", "not_met", "not_applicable", "error"
 SCORED, NOT_SCORED = "scored", "not_scored"
 EMPTY: dict[str, Any] = {}
-
-
-def _ident(name: str) -> str:
-    """A policy name as it may appear in generated source: checked, never trusted."""
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"not an identifier: {name!r}")
-    return name
 
 
 class _Writer:
@@ -52,12 +44,13 @@ class _Writer:
         self._by_value: dict[tuple[type, Any], str] = {}
 
     def const(self, value: Any) -> str:
+        """A name for a value of the policy; equal values share one (dicts by identity)."""
         key = (type(value), value if not isinstance(value, dict) else id(value))
-        name = self._by_value.get(key)  # type: ignore[arg-type]
+        name = self._by_value.get(key)
         if name is None:
             name = f"K{len(self.constants)}"
             self.constants[name] = value
-            self._by_value[key] = name  # type: ignore[index]
+            self._by_value[key] = name
         return name
 
     def line(self, depth: int, text: str) -> None:
@@ -76,16 +69,16 @@ class _Expr:
         if isinstance(e, n.Literal):
             return w.const(e.value)
         if isinstance(e, n.ListLiteral):
-            return w.const(frozenset(item.value for item in e.items))  # type: ignore[union-attr]
+            return w.const(e.values())
         if isinstance(e, n.Name):
             if e.name == "social_value":
                 return "sv"
             if e.name in self.lets:
-                return f"l_{_ident(e.name)}"
-            return f"p[{_ident(e.name)!r}]"
+                return f"l_{checked_identifier(e.name)}"
+            return f"p[{checked_identifier(e.name)!r}]"
         if isinstance(e, n.Field):
             root = {"bid": "b", "contract": "c", "delivery": "dl"}[e.root]
-            return f"{root}[{_ident(e.name)!r}]"
+            return f"{root}[{checked_identifier(e.name)!r}]"
         if isinstance(e, n.Negate):
             return f"(-{self(e.operand)})"
         if isinstance(e, n.Binary):
@@ -129,7 +122,7 @@ def _rule_prologue(w: _Writer, rule: n.RuleBase, expr: _Expr, var: str, na: str)
     else:
         depth = 2
     for let in rule.lets:
-        name = _ident(let.name)
+        name = checked_identifier(let.name)
         w.line(depth, f"L[{name!r}] = l_{name} = {expr(let.value)}")
     return depth
 
@@ -168,58 +161,74 @@ def _criterion(w: _Writer, index: int, rule: n.Criterion) -> None:
 
 
 def _score(w: _Writer, depth: int, var: str, score: n.Score, expr: _Expr) -> None:
+    """The criterion's score and its detail record, by score form."""
     w.line(depth, f"v = {expr(score.value)}")
-    error = f"{var} = [ERROR, None, None, L, "
-    if isinstance(score, n.ExprScore):
-        w.line(depth, "s = R10(v)")
-        w.line(
-            depth,
-            f"{var} = [SCORED, s, None, L, (COMPUTED, v)] if ZERO <= s <= ONE else [ERROR, None, None, L, (OUT_OF_RANGE, v)]",
-        )
-    elif isinstance(score, n.BandScore):
-        keyword = "if"
-        for i, band in enumerate(score.bands):
-            result = w.const(band.result.value)  # type: ignore[union-attr]
-            if band.test == "otherwise":
-                line = f"{var} = [SCORED, {result}, None, L, (BANDED, v, {i})]"
-                if keyword == "elif":
-                    w.line(depth, "else:")
-                    w.line(depth + 1, line)
-                else:
-                    w.line(depth, line)
-                keyword = "done"
-                break
-            op = ">=" if band.test == "at_least" else "<="
-            w.line(depth, f"{keyword} v {op} {expr(band.threshold)}:")  # type: ignore[arg-type]
-            w.line(depth + 1, f"{var} = [SCORED, {result}, None, L, (BANDED, v, {i})]")
-            keyword = "elif"
-        if keyword == "elif":
-            w.line(depth, "else:")
-            w.line(depth + 1, f"{var} = [SCORED, ZERO, None, L, (BANDED, v, None)]")
-    elif isinstance(score, n.LinearScore):
-        w.line(depth, f"lo = {expr(score.low)}")
-        w.line(depth, f"hi = {expr(score.high)}")
-        w.line(depth, "if lo == hi:")
-        w.line(depth + 1, error + "(SAME_ENDS, v, lo)]")
+    match score:
+        case n.ExprScore():
+            w.line(depth, "s = R10(v)")
+            w.line(
+                depth,
+                f"{var} = [SCORED, s, None, L, (COMPUTED, v)] if ZERO <= s <= ONE else [ERROR, None, None, L, (OUT_OF_RANGE, v)]",
+            )
+        case n.BandScore():
+            _bands(w, depth, var, score, expr)
+        case n.LinearScore():
+            _linear(w, depth, var, score, expr)
+        case n.RelativeScore():  # scored in the runtime once every bid's value is known
+            w.line(
+                depth,
+                f"{var} = [ERROR, None, None, L, (NEGATIVE, v)] if v < ZERO else [SCORED, None, None, L, (RELATIVE, v)]",
+            )
+        case n.ScaleScore():
+            levels = w.const({_written_percent(lv.level): lv.descriptor for lv in score.levels})
+            w.line(depth, f"desc = {levels}.get(v)")
+            w.line(
+                depth,
+                f"{var} = [ERROR, None, None, L, (OFF_SCALE, v)] if desc is None else [SCORED, R10(v), None, L, (ON_SCALE, v, desc)]",
+            )
+        case _:
+            assert_never(score)
+
+
+def _written_percent(written: n.Expr | str) -> Decimal:
+    """A band's or a level's score: a written percent (the checker made sure)."""
+    assert isinstance(written, n.Literal) and isinstance(written.value, Decimal)
+    return written.value
+
+
+def _bands(w: _Writer, depth: int, var: str, score: n.BandScore, expr: _Expr) -> None:
+    """First matching band wins; below every band (and no `otherwise`) scores 0%."""
+    keyword = "if"
+    for i, band in enumerate(score.bands):
+        scored = f"{var} = [SCORED, {w.const(_written_percent(band.result))}, None, L, (BANDED, v, {i})]"
+        if band.threshold is None:  # otherwise
+            if keyword == "elif":
+                w.line(depth, "else:")
+                w.line(depth + 1, scored)
+            else:
+                w.line(depth, scored)
+            return
+        op = ">=" if band.test == "at_least" else "<="
+        w.line(depth, f"{keyword} v {op} {expr(band.threshold)}:")
+        w.line(depth + 1, scored)
+        keyword = "elif"
+    if keyword == "elif":
         w.line(depth, "else:")
-        w.line(depth + 1, "f = (v - lo) / (hi - lo)")
-        w.line(
-            depth + 1,
-            f"{var} = [SCORED, R10(ONE if f > ONE else ZERO if f < ZERO else f), None, L, (ON_LINE, v, lo, hi)]",
-        )
-    elif isinstance(score, n.RelativeScore):
-        w.line(
-            depth,
-            f"{var} = [ERROR, None, None, L, (NEGATIVE, v)] if v < ZERO else [SCORED, None, None, L, (RELATIVE, v)]",
-        )
-    else:
-        assert isinstance(score, n.ScaleScore)
-        levels = w.const({lv.level.value: lv.descriptor for lv in score.levels})  # type: ignore[union-attr]
-        w.line(depth, f"desc = {levels}.get(v)")
-        w.line(
-            depth,
-            f"{var} = [ERROR, None, None, L, (OFF_SCALE, v)] if desc is None else [SCORED, R10(v), None, L, (ON_SCALE, v, desc)]",
-        )
+        w.line(depth + 1, f"{var} = [SCORED, ZERO, None, L, (BANDED, v, None)]")
+
+
+def _linear(w: _Writer, depth: int, var: str, score: n.LinearScore, expr: _Expr) -> None:
+    """A straight line from `low` (0%) to `high` (100%), clipped; equal ends are an error."""
+    w.line(depth, f"lo = {expr(score.low)}")
+    w.line(depth, f"hi = {expr(score.high)}")
+    w.line(depth, "if lo == hi:")
+    w.line(depth + 1, f"{var} = [ERROR, None, None, L, (SAME_ENDS, v, lo)]")
+    w.line(depth, "else:")
+    w.line(depth + 1, "f = (v - lo) / (hi - lo)")
+    w.line(
+        depth + 1,
+        f"{var} = [SCORED, R10(ONE if f > ONE else ZERO if f < ZERO else f), None, L, (ON_LINE, v, lo, hi)]",
+    )
 
 
 def _totals(w: _Writer, criteria: list[n.Criterion]) -> None:
@@ -254,7 +263,7 @@ def generate(checked: CheckedPolicy) -> tuple[str, dict[str, Any]]:
     w.line(1, "sv = ZERO")
     w.line(1, "q = []")
     for i, measure in enumerate(policy.measures):
-        w.line(1, f"x = b.get({_ident(measure.name)!r}, ZERO)")
+        w.line(1, f"x = b.get({checked_identifier(measure.name)!r}, ZERO)")
         w.line(1, "q.append(x)")
         w.line(1, f"sv = sv + x * px[{i}]")
     w.line(1, "failed = []")
@@ -267,10 +276,10 @@ def generate(checked: CheckedPolicy) -> tuple[str, dict[str, Any]]:
         2,
         f"return sv, q, reqs, failed, [[NOT_SCORED, None, None, EMPTY, None] for _ in range({len(policy.criteria)})], None, None",
     )
-    for i, rule in enumerate(policy.criteria):
-        _criterion(w, i, rule)
+    for i, criterion in enumerate(policy.criteria):
+        _criterion(w, i, criterion)
     crits = ", ".join(f"k{i}" for i in range(len(policy.criteria)))
-    relative = any(isinstance(rule.score, n.RelativeScore) for rule in policy.criteria)
+    relative = any(s.form_of(rule.score).waits_for_every_bid for rule in policy.criteria)
     if relative:  # points wait for the best value among the compliant bids
         w.line(1, f"return sv, q, reqs, failed, [{crits}], None, None")
     else:
@@ -306,4 +315,5 @@ def compile_bid_function(checked: CheckedPolicy) -> BidFunction:
     source, namespace = generate(checked)
     code = compile(source, f"<svrules policy {checked.policy.name}>", "exec")
     exec(code, namespace)  # the source is ours, generated from the checked AST (module docstring)
-    return namespace["evaluate_bid"]  # type: ignore[no-any-return]
+    evaluate_bid: BidFunction = namespace["evaluate_bid"]
+    return evaluate_bid

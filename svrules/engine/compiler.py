@@ -14,15 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, assert_never
 
 from svrules.core import decimals as d
 from svrules.engine.codegen import compile_bid_function
 from svrules.engine.failures import MissingField, RuleFailure
 from svrules.language import nodes as n
 from svrules.language import units
-from svrules.language.checker import CheckedPolicy, rule_key
+from svrules.language.checked import CheckedPolicy, rule_key
 from svrules.language.functions import BUILT_INS
+from svrules.language.scores import form_of, scorer_kind
 from svrules.language.templates import compile_template
 
 
@@ -82,7 +83,7 @@ class ExprCompiler:
             value = expr.value
             return lambda env: value
         if isinstance(expr, n.ListLiteral):
-            items = frozenset(item.value for item in expr.items)  # type: ignore[union-attr]
+            items = expr.values()
             return lambda env: items
         if isinstance(expr, n.Name):
             return self._name(expr.name)
@@ -171,7 +172,8 @@ class Scorer:
 
     kind: str  # "expr", "bands", "linear", "relative", "lowest", "scale"
     value: Fn
-    bands: list[tuple[str, Fn | None, Decimal]] = field(default_factory=list)
+    bands: list[tuple[str, Fn | None, Decimal | str]] = field(default_factory=list)
+    """(test, threshold, score) per band; for a KPI, (test, threshold, rating) per line."""
     low: Fn | None = None
     high: Fn | None = None
     levels: dict[Decimal, str] = field(default_factory=dict)
@@ -238,7 +240,8 @@ class CompiledPolicy:
     def has_relative(self) -> bool:
         """Whether a criterion scores against the other bids (so points wait for all of them)."""
         return any(
-            rule.scorer is not None and rule.scorer.kind in ("relative", "lowest") for rule in self.criteria
+            isinstance(rule.rule, n.Criterion) and form_of(rule.rule.score).waits_for_every_bid
+            for rule in self.criteria
         )
 
     @cached_property
@@ -270,7 +273,7 @@ def compile_policy(checked: CheckedPolicy) -> CompiledPolicy:
 def _param(checked: CheckedPolicy, param: n.Param, plain: ExprCompiler) -> CompiledParam:
     t = checked.param_types[param.name]
     if param.dated:
-        dated = [(v.start.value, v.value.value) for v in param.values]  # type: ignore[union-attr]
+        dated = [(_written(v.start).day, _written(v.value).value) for v in param.values]
         return CompiledParam(param, t, dated, None)
     return CompiledParam(param, t, [], plain(param.values[0].value))
 
@@ -291,7 +294,7 @@ def _rule(checked: CheckedPolicy, rule: n.Rule) -> CompiledRule:
     if isinstance(rule, n.Requirement):
         compiled.test = compile_(rule.met_when)
     elif isinstance(rule, n.Criterion):
-        compiled.weight = rule.weight.value  # type: ignore[assignment]
+        compiled.weight = rule.weight.amount
         compiled.scorer = _scorer(rule.score, compile_)
     elif isinstance(rule, n.Kpi):
         compiled.test = compile_(rule.rating.value)
@@ -299,25 +302,46 @@ def _rule(checked: CheckedPolicy, rule: n.Rule) -> CompiledRule:
             "rating",
             compiled.test,
             [
-                (b.test, compile_(b.threshold) if b.threshold is not None else None, b.result)
+                (b.test, compile_(b.threshold) if b.threshold is not None else None, _rating(b.result))
                 for b in rule.rating.lines
-            ],  # type: ignore[misc]
+            ],
         )
     return compiled
 
 
 def _scorer(score: n.Score, compile_: ExprCompiler) -> Scorer:
     value = compile_(score.value)
-    if isinstance(score, n.ExprScore):
-        return Scorer("expr", value)
-    if isinstance(score, n.BandScore):
-        bands = [
-            (b.test, compile_(b.threshold) if b.threshold is not None else None, b.result.value)  # type: ignore[union-attr]
-            for b in score.bands
-        ]
-        return Scorer("bands", value, bands=bands)  # type: ignore[arg-type]
-    if isinstance(score, n.LinearScore):
-        return Scorer("linear", value, low=compile_(score.low), high=compile_(score.high))
-    if isinstance(score, n.RelativeScore):
-        return Scorer("lowest" if score.lowest else "relative", value)
-    return Scorer("scale", value, levels={lv.level.value: lv.descriptor for lv in score.levels})  # type: ignore[union-attr, misc]
+    kind = scorer_kind(score)
+    match score:
+        case n.ExprScore() | n.RelativeScore():
+            return Scorer(kind, value)
+        case n.BandScore():
+            bands = [
+                (b.test, compile_(b.threshold) if b.threshold is not None else None, b.result)
+                for b in score.bands
+            ]
+            return Scorer(kind, value, bands=[(test, fn, _percent(result)) for test, fn, result in bands])
+        case n.LinearScore():
+            return Scorer(kind, value, low=compile_(score.low), high=compile_(score.high))
+        case n.ScaleScore():
+            return Scorer(kind, value, levels={_percent(lv.level): lv.descriptor for lv in score.levels})
+        case _:
+            assert_never(score)
+
+
+def _written(expr: n.Expr | None) -> n.Literal:
+    """A dated parameter's date or value: written literals (the checker made sure)."""
+    assert isinstance(expr, n.Literal)
+    return expr
+
+
+def _rating(written: n.Expr | str) -> str:
+    """A KPI rating line's rating: one of the five words (the checker made sure)."""
+    assert isinstance(written, str)
+    return written
+
+
+def _percent(written: n.Expr | str) -> Decimal:
+    """A band's or a level's score: a written percent (the checker made sure)."""
+    assert isinstance(written, n.Literal) and isinstance(written.value, Decimal)
+    return written.value

@@ -57,11 +57,7 @@ class Explainer:
         if isinstance(r, n.Requirement):
             exprs.append(r.met_when)
         elif isinstance(r, n.Criterion):
-            exprs.append(r.score.value)
-            if isinstance(r.score, n.LinearScore):
-                exprs += [r.score.low, r.score.high]
-            if isinstance(r.score, n.BandScore):
-                exprs += [b.threshold for b in r.score.bands if b.threshold is not None]
+            exprs += s.score_expressions(r.score)
         return exprs
 
     def _trace(self, rule: CompiledRule, result: RuleResult, env: Env) -> list[dict[str, Any]]:
@@ -139,7 +135,8 @@ class Explainer:
         return "not stated" if value is None else render_value(typed(value, type_))
 
     def _requirement_reason(self, rule: CompiledRule, result: RuleResult, env: Env, values: str) -> str:
-        test = rule.rule.met_when  # type: ignore[union-attr]
+        assert isinstance(rule.rule, n.Requirement)
+        test = rule.rule.met_when
         truth = "true" if result.outcome == "met" else "false"
         if isinstance(test, n.Compare) and test.op not in ("in", "not in"):
             left, right = self._operand(test.left, rule, env), self._operand(test.right, rule, env)
@@ -172,7 +169,7 @@ class Explainer:
         match detail:
             case s.Banded(value, None):
                 return f"{prefix}no band matches, so the score is 0%"
-            case s.Banded(value, index) if isinstance(rule.rule, n.Criterion) and isinstance(
+            case s.Banded(value, int(index)) if isinstance(rule.rule, n.Criterion) and isinstance(
                 rule.rule.score, n.BandScore
             ):
                 band = rule.rule.score.bands[index]

@@ -349,9 +349,15 @@ def _total_and_rank(compiled: CompiledPolicy, bids: Iterable[BidResult]) -> None
     assign_ranks(ranked)
 
 
+def _total(bid: BidResult) -> Decimal:
+    """A ranked bid's total score (only bids with a total are ranked)."""
+    assert bid.total_score is not None
+    return bid.total_score
+
+
 def assign_ranks(bids: list[BidResult]) -> None:
     """Competition ranks, highest total first: equal totals share a rank (1, 1, 3)."""
-    ordered = sorted(bids, key=lambda b: b.total_score, reverse=True)  # type: ignore[arg-type, return-value]
+    ordered = sorted(bids, key=_total, reverse=True)
     previous: Decimal | None = None
     rank = 0
     for position, bid in enumerate(ordered, start=1):

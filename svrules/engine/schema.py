@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from svrules.engine.results import json_value
-from svrules.language.checker import CheckedPolicy
+from svrules.engine.tender import declared_options, declared_range
+from svrules.language.checked import CheckedPolicy
 from svrules.language.nodes import FieldDecl
 
 _NUMBER_STRING = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -50,19 +51,18 @@ def field_schema(decl: FieldDecl) -> dict[str, Any]:
     else:
         out = {"type": "string"}
         if decl.one_of is not None:
-            out["enum"] = [item.value for item in decl.one_of.items]  # type: ignore[union-attr]
-    if decl.low is not None and decl.high is not None and decl.type in ("number", "count", "money"):
-        low, high = (
-            json_value(b.value, "money" if decl.type == "money" else "number") for b in (decl.low, decl.high)
-        )  # type: ignore[union-attr]
+            out["enum"] = list(declared_options(decl.one_of))
+    bounds = declared_range(decl)
+    if bounds is not None and decl.type in ("number", "count", "money"):
+        low, high = (json_value(b.value, "money" if decl.type == "money" else "number") for b in bounds)
         out["x-svrules-range"] = [low, high]
         if decl.type in ("number", "count"):
             out |= {
                 "minimum": float(low) if "." in low else int(low),
                 "maximum": float(high) if "." in high else int(high),
             }
-    if decl.low is not None and decl.high is not None and decl.type == "percent":
-        out["x-svrules-range"] = [decl.low.text, decl.high.text]  # type: ignore[union-attr]
+    if bounds is not None and decl.type == "percent":
+        out["x-svrules-range"] = [bounds[0].text, bounds[1].text]
     if decl.description:
         out["description"] = decl.description
     if decl.optional:

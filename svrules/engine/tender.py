@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from svrules.core.decimals import CONTEXT as DECIMAL_CONTEXT
 from svrules.core.diagnostics import Diagnostic, InputError, did_you_mean
+from svrules.core.identifiers import checked_identifier
 from svrules.core.source import (
     SourceFile,
     SourceReadError,
@@ -53,7 +54,7 @@ class Tender(NamedTuple):
     path: str | None = None
 
 
-class _Pairs(dict):  # type: ignore[type-arg]
+class _Pairs(dict[str, Any]):
     """A JSON object that remembers keys it saw more than once."""
 
     repeated: list[str] = []  # noqa: RUF012 - shared and never changed: set per object when keys repeat
@@ -63,7 +64,12 @@ def _pairs(items: list[tuple[str, Any]]) -> _Pairs:
     out = _Pairs(items)  # built in C; only an object with a repeated key needs the loop
     if len(out) != len(items):
         seen: set[str] = set()
-        out.repeated = [key for key, _ in items if key in seen or seen.add(key)]  # type: ignore[func-returns-value]
+        repeated: list[str] = []
+        for key, _ in items:
+            if key in seen:
+                repeated.append(key)
+            seen.add(key)
+        out.repeated = repeated
     return out
 
 
@@ -424,7 +430,7 @@ def convert(value: Any, decl: n.FieldDecl) -> Any:
 
 def _money(value: Any, decl: n.FieldDecl) -> Decimal | Problem:
     if isinstance(value, dict):
-        if getattr(value, "repeated", None):
+        if isinstance(value, _Pairs) and value.repeated:
             return Problem(
                 f"key '{value.repeated[0]}' appears more than once in the amount",
                 "keep one of them",
@@ -499,13 +505,13 @@ def _text(value: Any, decl: n.FieldDecl) -> str | Problem:
     if not isinstance(value, str):
         return Problem(f"expected a string, got {_show(value)}")
     if decl.one_of is not None:
-        options = [item.value for item in decl.one_of.items]  # type: ignore[union-attr]
+        options = declared_options(decl.one_of)
         if value not in options:
             return Problem(
                 f"{_show(value)} is not one of {', '.join(json.dumps(o) for o in options)}",
                 did_you_mean(value, options),
                 "not-one-of",
-            )  # type: ignore[arg-type]
+            )
     return value
 
 
@@ -524,16 +530,36 @@ _CONVERTERS = {
 }  # fmt: skip
 
 
-def _in_range(value: Any, decl: n.FieldDecl) -> Any:
+def declared_options(one_of: n.ListLiteral) -> tuple[str, ...]:
+    """The texts of a checked `one of [...]` list, in order (the checker allows texts only)."""
+    options: list[str] = []
+    for item in one_of.items:
+        if not (isinstance(item, n.Literal) and isinstance(item.value, str)):
+            raise ValueError(f"'one of' holds quoted texts only, not {item!r}")
+        options.append(item.value)
+    return tuple(options)
+
+
+def declared_range(decl: n.FieldDecl) -> tuple[n.Literal, n.Literal] | None:
+    """The bounds of a checked `from A to B`, written values (None for a field without one)."""
     if decl.low is None or decl.high is None:
+        return None
+    if not (isinstance(decl.low, n.Literal) and isinstance(decl.high, n.Literal)):
+        raise ValueError(f"the bounds of '{decl.name}' are not written values")
+    return decl.low, decl.high
+
+
+def _in_range(value: Any, decl: n.FieldDecl) -> Any:
+    bounds = declared_range(decl)
+    if bounds is None:
         return value
-    low, high = decl.low.value, decl.high.value  # type: ignore[union-attr]
-    if not low <= value <= high:
+    low, high = bounds
+    if not low.value <= value <= high.value:
         return Problem(
             f"{_show(value)} is outside the declared range",
-            f"expected from {decl.low.text} to {decl.high.text}",
+            f"expected from {low.text} to {high.text}",
             "out-of-range",
-        )  # type: ignore[union-attr]
+        )
     return value
 
 
@@ -609,14 +635,13 @@ def fast_converter(decl: n.FieldDecl) -> Any:
     if kind == "yes/no":
         return lambda v: v if type(v) is bool else slow(v, decl)
     if kind == "text" and decl.one_of is not None:
-        options = frozenset(i.value for i in decl.one_of.items)  # type: ignore[union-attr]
+        options = frozenset(declared_options(decl.one_of))
         return lambda v: v if type(v) is str and v in options else slow(v, decl)
     if kind == "text":
         return lambda v: v if type(v) is str else slow(v, decl)
     return lambda v: slow(v, decl)
 
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _FAST_TESTS = {
     # (the test for a plainly valid value, the stored value): Decimal and int numbers, bools, strings
     "money": (
@@ -656,13 +681,17 @@ def _fast_record(fields: Mapping[str, n.FieldDecl]) -> Any:
         "    out = {}",
     ]
     for i, (name, decl) in enumerate(fields.items()):
-        if not _IDENTIFIER.match(name) or decl.type not in _FAST_TESTS or decl.low is not None:
+        if decl.type not in _FAST_TESTS or decl.low is not None:
             return None  # dates and ranges: the per-field path handles every record
+        try:
+            key = checked_identifier(name)
+        except ValueError:
+            return None  # not a name a policy declares: the per-field path explains
         test, stored = _FAST_TESTS[decl.type]
         if decl.one_of is not None:
-            constants[f"OPTIONS{i}"] = frozenset(item.value for item in decl.one_of.items)  # type: ignore[union-attr]
+            constants[f"OPTIONS{i}"] = frozenset(declared_options(decl.one_of))
             test = f"{test} and v in OPTIONS{i}"
-        lines.append(f"    v = raw.get({name!r}, ABSENT)")
+        lines.append(f"    v = raw.get({key!r}, ABSENT)")
         lines.append("    t = type(v)")
         if decl.optional:
             lines.append("    if v is ABSENT or v is None:")
@@ -670,7 +699,7 @@ def _fast_record(fields: Mapping[str, n.FieldDecl]) -> Any:
             lines.append(f"    elif {test}:")
         else:
             lines.append(f"    if {test}:")
-        lines.append(f"        out[{name!r}] = {stored}")
+        lines.append(f"        out[{key!r}] = {stored}")
         lines.append("    else:")
         lines.append("        return None")
     lines.append("    return out")

@@ -37,6 +37,18 @@ class Literal:
     text: str = field(default="", compare=False)
     span: Span = _span()
 
+    @property
+    def amount(self) -> Decimal:
+        """The value of a money, number or percent literal (its kind says it is one)."""
+        assert isinstance(self.value, Decimal), self
+        return self.value
+
+    @property
+    def day(self) -> date:
+        """The value of a date literal (its kind says it is one)."""
+        assert isinstance(self.value, date), self
+        return self.value
+
 
 @dataclass(frozen=True)
 class ListLiteral:
@@ -44,6 +56,10 @@ class ListLiteral:
 
     items: tuple[Expr, ...]
     span: Span = _span()
+
+    def values(self) -> frozenset[Decimal | date | str | bool]:
+        """The written values of a checked list (every item is a literal)."""
+        return frozenset(item.value for item in self.items if isinstance(item, Literal))
 
 
 @dataclass(frozen=True)

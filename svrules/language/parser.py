@@ -39,6 +39,10 @@ class SvrIndenter(Indenter):
     DEDENT_type = "_DEDENT"
     tab_len = 4
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.open_brackets: list[Token] = []  # open where the last parse stopped
+
     def handle_NL(self, token: Token) -> Iterator[Token]:
         if self.paren_level > 0:
             return
@@ -56,7 +60,7 @@ class SvrIndenter(Indenter):
 
     def _process(self, stream: Iterator[Token]) -> Iterator[Token]:
         """Lark's loop, keeping the open brackets so an unclosed one can be reported."""
-        self.open_brackets: list[Token] = []
+        self.open_brackets = []
         token = None
         for token in stream:
             if token.type == self.NL_type:
@@ -111,7 +115,7 @@ class ParseFailed(Exception):
 MAX_SYNTAX_ERRORS = 25
 
 
-def parse(source: SourceFile) -> Tree:
+def parse(source: SourceFile) -> Tree[Token]:
     """Parse a policy's text, or raise `ParseFailed` with every syntax error found.
 
     After a syntax error the offending line (and, for a block header, its block) is
@@ -148,17 +152,19 @@ def _unclosed_bracket(source: SourceFile, exc: UnexpectedInput) -> Diagnostic | 
     Lines may break freely inside brackets, so an unclosed one swallows what follows and
     the parser fails far away; the fix goes at the bracket.
     """
-    brackets = getattr(_INDENTER, "open_brackets", [])
+    brackets = _INDENTER.open_brackets
+    # Lark gives an unexpected token's line as '?' when the token has none
     if not brackets or not isinstance(getattr(exc, "line", None), int):
         return None
     bracket = brackets[-1]
-    if exc.line <= bracket.line:
+    line, column = _token_place(bracket)
+    if exc.line <= line:
         return None
     closer = ")" if bracket == "(" else "]"
     return Diagnostic(
         "unclosed-bracket",
         f"this '{bracket}' is never closed",
-        Span.point(source.path, bracket.line, bracket.column),
+        Span.point(source.path, line, column),
         f"add '{closer}' where the expression ends; inside brackets a line may break, so everything after it was read as part of it",
     )
 
@@ -201,7 +207,7 @@ def _tab_indents(source: SourceFile) -> list[Diagnostic]:
         in_text ^= _triple_quotes(line) % 2 == 1
         if starts_in_text:
             continue
-        indent = re.match(r"[ \t]*", line).group(0)  # type: ignore[union-attr]
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
         if "\t" in indent and line.strip():
             column = indent.index("\t") + 1
             found.append(
@@ -223,8 +229,15 @@ def _triple_quotes(line: str) -> int:
     return code.count('"""')
 
 
+def _token_place(token: Token) -> tuple[int, int]:
+    """A lexed token's line and column (each one but `$END` has them)."""
+    if token.line is None or token.column is None:
+        raise ValueError(f"the token {token!r} has no place in the source")
+    return token.line, token.column
+
+
 def _bad_dedent(source: SourceFile, exc: _BadDedent) -> Diagnostic:
-    line = exc.token.end_line or exc.token.line
+    line = exc.token.end_line or _token_place(exc.token)[0]
     return Diagnostic(
         "bad-dedent",
         f"this line is indented by {exc.indent} spaces, which matches no enclosing block",
@@ -289,11 +302,12 @@ def _token_text(token: Token) -> str:
 
 def _header_line(source: SourceFile, token: Token) -> int:
     """The last line of code before a token: the header of the block that should follow."""
-    line = (
-        token.line if token.type not in ("$END", "_DEDENT") else (token.end_line or len(source.lines) + 1)
-    ) - 1
     if token.type == "$END":
         line = len(source.lines)
+    elif token.type == "_DEDENT":
+        line = (token.end_line or len(source.lines) + 1) - 1
+    else:
+        line = _token_place(token)[0] - 1
     while line > 1 and (
         not source.line_text(line).strip() or source.line_text(line).lstrip().startswith("#")
     ):
@@ -325,21 +339,30 @@ def _translate(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
     return _unexpected_token(source, exc)
 
 
+def _lexer_index(exc: UnexpectedCharacters) -> int:
+    """Where in the parsed text the lexer stopped (Lark's base class declares it None)."""
+    index: object = exc.pos_in_stream
+    if not isinstance(index, int):
+        raise TypeError(f"the lexer gave no position: {index!r}")
+    return index
+
+
 def _unexpected_character(source: SourceFile, exc: UnexpectedCharacters) -> Diagnostic:
-    char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
-    here = Span.point(source.path, exc.line, exc.column)
-    rest = source.text[exc.pos_in_stream :]
+    index, column = _lexer_index(exc), exc.column
+    char = source.text[index] if index < len(source.text) else ""
+    here = Span.point(source.path, exc.line, column)
+    rest = source.text[index:]
     if char == '"':
-        if source.text[max(0, exc.pos_in_stream - 2) : exc.pos_in_stream] == '""':
+        if source.text[max(0, index - 2) : index] == '""':
             # `"""` unclosed: the lexer took `""` as an empty text and stopped at the third quote
-            exc.pos_in_stream -= 2
-            exc.column -= 2
-            rest = source.text[exc.pos_in_stream :]
+            index -= 2
+            column -= 2
+            rest = source.text[index:]
         triple = rest.startswith('"""')
         return Diagnostic(
             "unclosed-string",
             "this text is not closed",
-            Span.point(source.path, exc.line, exc.column, 3 if triple else 1),
+            Span.point(source.path, exc.line, column, 3 if triple else 1),
             'close it with """ '
             if triple
             else 'close it with " on the same line, or use """ for text over several lines',
@@ -352,7 +375,7 @@ def _unexpected_character(source: SourceFile, exc: UnexpectedCharacters) -> Diag
             "write amounts like £250, £12.60, £250k, £1.5m or £2bn",
         )
     if char == "%":
-        number = re.search(r"([0-9][0-9,.]*)\s+$", source.text[: exc.pos_in_stream])
+        number = re.search(r"([0-9][0-9,.]*)\s+$", source.text[:index])
         written = number.group(1) if number else "25"
         return Diagnostic(
             "unexpected-character",
@@ -377,17 +400,34 @@ def _unexpected_character(source: SourceFile, exc: UnexpectedCharacters) -> Diag
 
 
 def _unexpected_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
-    token = exc.token
+    token: Token = exc.token
     expected = set(exc.expected)
+    found: Diagnostic | None = None
     if token.type == "$END":
-        line = len(source.lines)
-        span = Span.point(source.path, line, 1)
+        span = Span.point(source.path, len(source.lines), 1)
     else:
+        line, column = _token_place(token)
         width = max(1, len(str(token))) if token.type not in ("_NL", "_INDENT", "_DEDENT") else 1
-        span = Span.point(source.path, token.line, token.column, width)
+        span = Span.point(source.path, line, column, width)
+        found = _misused_operator(source, token, expected, span) or _misshaped_line(source, token, expected)
+    return (
+        found
+        or _empty_block(source, token, expected)
+        or Diagnostic(
+            "syntax-error",
+            f"unexpected {_token_text(token)}",
+            span,
+            f"expected {_describe_expected(expected)}",
+        )
+    )
+
+
+def _misused_operator(source: SourceFile, token: Token, expected: set[str], span: Span) -> Diagnostic | None:
+    """`=` for `==`, or a comparison chained onto another."""
     if token.type == "EQUAL" and "COMPARE" in expected:
         return Diagnostic("single-equals", "'=' cannot compare two values", span, "write '==' to compare")
-    before = source.line_text(token.line)[: token.column - 1].rstrip() if token.type != "$END" else ""
+    line, column = _token_place(token)
+    before = source.line_text(line)[: column - 1].rstrip()
     after_operator = before.endswith(("=", "<", ">", "+", "-", "*", "/", " in", " not", " and", " or"))
     if (
         token.type in ("COMPARE", "IN")
@@ -401,16 +441,22 @@ def _unexpected_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
             span,
             "join two comparisons with 'and': a < b and b < c",
         )
+    return None
+
+
+def _misshaped_line(source: SourceFile, token: Token, expected: set[str]) -> Diagnostic | None:
+    """A block header without its ':', or a line indented for no block."""
+    line = _token_place(token)[0]
     if token.type == "_NL" and "COLON" in expected:
-        end = len(source.line_text(token.line)) + 1
+        end = len(source.line_text(line)) + 1
         return Diagnostic(
             "missing-colon",
             "this line opens a block and must end with ':'",
-            Span.point(source.path, token.line, end),
+            Span.point(source.path, line, end),
             "add ':' at the end of the line",
         )
     if token.type == "_INDENT":
-        line = token.end_line or token.line
+        line = token.end_line or line
         return Diagnostic(
             "unexpected-indent",
             "this line is indented more than the line before it",
@@ -422,20 +468,21 @@ def _unexpected_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
             ),
             "indent only the lines inside a block (after a line ending in ':')",
         )
+    return None
+
+
+def _empty_block(source: SourceFile, token: Token, expected: set[str]) -> Diagnostic | None:
+    """A line ending in ':' with nothing indented under it."""
+    if token.type in ("_INDENT", "_NL") or not expected <= {"_INDENT", "_NL"}:
+        return None
     header = _header_line(source, token)
     text = source.line_text(header)
-    later = token.type in ("$END", "_DEDENT") or token.line > header
-    opens_block = text.split("#", 1)[0].rstrip().endswith(":") and later
-    if token.type not in ("_INDENT", "_NL") and opens_block and expected <= {"_INDENT", "_NL"}:
-        return Diagnostic(
-            "empty-block",
-            "this line opens a block, but nothing is indented under it",
-            Span(source.path, header, len(text) - len(text.lstrip()) + 1, header, len(text.rstrip()) + 1),
-            "indent the lines that belong to it; blocks are never empty",
-        )
+    later = token.type in ("$END", "_DEDENT") or _token_place(token)[0] > header
+    if not (text.split("#", 1)[0].rstrip().endswith(":") and later):
+        return None
     return Diagnostic(
-        "syntax-error",
-        f"unexpected {_token_text(token)}",
-        span,
-        f"expected {_describe_expected(expected)}",
+        "empty-block",
+        "this line opens a block, but nothing is indented under it",
+        Span(source.path, header, len(text) - len(text.lstrip()) + 1, header, len(text.rstrip()) + 1),
+        "indent the lines that belong to it; blocks are never empty",
     )

@@ -150,3 +150,16 @@ def scorer_kind(score: n.Score) -> str:
             return form_of(score).name
         case _:
             assert_never(score)
+
+
+def score_expressions(score: n.Score) -> list[n.Expr]:
+    """The expressions a score reads: its value, then its ends or band thresholds."""
+    match score:
+        case n.LinearScore():
+            return [score.value, score.low, score.high]
+        case n.BandScore():
+            return [score.value, *(b.threshold for b in score.bands if b.threshold is not None)]
+        case n.ExprScore() | n.RelativeScore() | n.ScaleScore():
+            return [score.value]
+        case _:
+            assert_never(score)

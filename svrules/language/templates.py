@@ -240,6 +240,8 @@ def _guarded(tree: nodes.Template, env: Any) -> nodes.Template:
         return call
 
     for loop in tree.find_all(nodes.For):
+        if not isinstance(loop.iter, nodes.Expr):  # Jinja's parser makes it one; never leave it unguarded
+            raise TypeError(f"a loop over a {type(loop.iter).__name__}, not an expression")
         loop.iter = guard(loop.iter, "_loop")
     for parent in [tree, *tree.find_all(nodes.Node)]:
         for field_name in parent.fields:
@@ -496,7 +498,9 @@ class _TemplateChecker:
         )
 
     def _field(self, node: nodes.Getattr | nodes.Getitem, local: frozenset[str]) -> bool:
-        root = node.node.name  # type: ignore[attr-defined]
+        if not isinstance(node.node, nodes.Name):
+            return False
+        root = node.node.name
         if root in local or root not in self.scope.roots:
             return False
         attr = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
@@ -555,12 +559,12 @@ def _constant_too_big(node: nodes.Mul | nodes.Pow) -> bool:
     left = node.left.value if isinstance(node.left, nodes.Const) else None
     right = node.right.value if isinstance(node.right, nodes.Const) else None
     if isinstance(node, nodes.Pow):
-        return _is_number(right) and abs(right) > MAX_EXPONENT  # type: ignore[arg-type]
+        return right is not None and _is_number(right) and abs(right) > MAX_EXPONENT
     if isinstance(node.left, nodes.Pow | nodes.Mul) or isinstance(node.right, nodes.Pow | nodes.Mul):
         return False  # a product of constants is checked when it renders
     for seq, times in ((left, right), (right, left)):
-        if isinstance(seq, str | list | tuple) and _is_number(times):
-            return len(seq) * int(times) > MAX_TEXT  # type: ignore[arg-type]
+        if isinstance(seq, str | list | tuple) and times is not None and _is_number(times):
+            return len(seq) * int(times) > MAX_TEXT
     return False
 
 

@@ -4,8 +4,19 @@ and Rich. Registered under the entry point `pygments.lexers: svr`.
 
 from __future__ import annotations
 
-from pygments.lexer import RegexLexer, bygroups, words
-from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text, Whitespace
+# Pygments ships no type information, and its stubs (types-Pygments) are not installed.
+from pygments.lexer import RegexLexer, bygroups, words  # type: ignore[import-untyped]
+from pygments.token import (  # type: ignore[import-untyped]
+    Comment,
+    Keyword,
+    Name,
+    Number,
+    Operator,
+    Punctuation,
+    String,
+    Text,
+    Whitespace,
+)
 
 _STATEMENTS = (
     "policy", "version", "authority", "effective", "summary", "applies", "when", "contract", "bid",

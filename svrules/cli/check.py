@@ -1,0 +1,60 @@
+"""`svrules check PATH...`: every error and warning of some policies, in one run.
+
+Prints the diagnostics on stderr with a summary (or, with `--format json`, one JSON
+document on stdout). Exit status 1 if any policy has an error, else 0.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from svrules.cli.common import TextOrJson, count, stderr
+from svrules.core.diagnostics import Diagnostic, render
+from svrules.core.files import no_policy_files, policy_files
+from svrules.core.source import SourceFile
+
+
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="Policy files, or folders to search for *.svr files")],
+    format: Annotated[
+        TextOrJson, typer.Option("--format", help="text for people, json for tools")
+    ] = TextOrJson.text,
+) -> None:
+    """Check policies: every error and warning in one run; exit 1 if any error."""
+    from svrules.api import check_file
+
+    files = policy_files(paths)
+    everything: list[Diagnostic] = []
+    sources: dict[str, SourceFile] = {}
+    if not files:
+        everything.append(no_policy_files(paths))
+    for file in files:
+        _, diagnostics, found = check_file(file)
+        everything += diagnostics
+        sources |= found
+    errors = sum(d.severity == "error" for d in everything)
+    warnings = len(everything) - errors
+    if format is TextOrJson.json:
+        out = {
+            "files": [str(f) for f in files],
+            "errors": errors,
+            "warnings": warnings,
+            "diagnostics": [d.to_json() for d in everything],
+        }
+        sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    else:
+        for diag in everything:
+            stderr(render(diag, sources))
+        checked = count(len(files), "policy", "policies")
+        stderr(f"checked {checked}: {count(errors, 'error')}, {count(warnings, 'warning')}")
+    raise typer.Exit(1 if errors else 0)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `svrules check` to the command line."""
+    app.command()(check)
