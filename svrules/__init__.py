@@ -4,8 +4,9 @@
     policy = svrules.load_policy("examples/example-borough/policy.svr")
     result = policy.evaluate(Path("examples/example-borough/tenders/borough-cleaning-2025.json"))
 
-The pipeline, one module per stage: source → parser → builder (nodes) → checker →
-compiler → runtime (results, explain) → report. See docs/architecture.md.
+The package is the pipeline, in layers that import only downward: core → language (text
+→ checked policy) → engine (→ results) → words → documents → api → tools → cli.
+See docs/architecture.md.
 """
 
 from svrules.api import (

@@ -170,6 +170,21 @@ def test_rule_removed_and_rank_change_with_tender(tmp_path: Path, capsys: pytest
     assert "Cheapside Cleaning plc: compliant no → yes; rank none → 3" in out
 
 
+def test_markdown_shows_names_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bidder's or a policy's words never become Markdown markup in the diff report."""
+    tender = json.loads(TENDER.read_text(encoding="utf-8"))
+    tender["bids"][2]["bidder"] = "B *bold* [x](y) <b>Ltd</b>"
+    tender_path = tmp_path / "tender.json"
+    tender_path.write_text(json.dumps(tender), encoding="utf-8")
+    new = variant(tmp_path, "new", ("weight 4%", "weight 2%"))
+    code, out, _ = run_cli(
+        capsys, "diff", BOROUGH / "policy.svr", new, "--tender", tender_path, "--format", "markdown"
+    )
+    assert code == 0
+    assert "- B \\*bold\\* \\[x\\](y) &lt;b&gt;Ltd&lt;/b&gt;: no change" in out
+    assert "<b>" not in out
+
+
 def test_tender_with_as_of_and_no_change(capsys: pytest.CaptureFixture[str]) -> None:
     policy = EXAMPLES / "northfield-nhs" / "policy.svr"
     tender = EXAMPLES / "northfield-nhs" / "tenders" / "estates-fm-2026.json"

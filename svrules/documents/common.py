@@ -70,7 +70,7 @@ def read_contract(view: PolicyView, contract: Any, path: str = "<contract>") -> 
             code="bad-tender",
         )
         raise InputError(validator.problems, sources)
-    values = validator._record(raw, view.contract_fields, "contract", "the contract")
+    values = validator.record(raw, view.contract_fields, "contract", "the contract")
     if validator.problems:
         raise InputError(validator.problems, sources)
     title = data.get("title") if isinstance(data, dict) and isinstance(data.get("title"), str) else None

@@ -227,7 +227,7 @@ def _criterion_blocks(view: PolicyView, env: Env | None, number: str) -> list[Bl
     for crule in criteria:
         rule = crule.rule
         assert isinstance(rule, n.Criterion)
-        weight = inline(show(rule.weight.value, units.PERCENT))
+        weight = inline(show(rule.weight_percent, units.PERCENT))
         rows.append(
             (
                 inline(rule.title),
@@ -252,7 +252,7 @@ def _criterion_blocks(view: PolicyView, env: Env | None, number: str) -> list[Bl
             view,
             crule,
             env,
-            (("Weight", inline(show(rule.weight.value, units.PERCENT))),),
+            (("Weight", inline(show(rule.weight_percent, units.PERCENT))),),
             (("Scores available", inline(scores_available(rule.score))),),
         )
         state_env = view.state(crule, env).env if env is not None else None

@@ -145,7 +145,7 @@ class _Page:
             "",
         )
         themes = {t.name: t.title for t in self.p.themes}
-        weights = [_weight(c) for c in criteria]
+        weights = [c.weight_percent for c in criteria]
         rows = [
             (
                 inline(c.title, " (", code(c.name), ")"),
@@ -227,7 +227,7 @@ class _Page:
         self.say("A bid that does not is not compliant, and is not scored or ranked.")
 
     def criterion(self, rule: n.Criterion) -> None:
-        self.say(strong(f"Worth {show(_weight(rule), units.PERCENT)}"), " of the tender's marks.")
+        self.say(strong(f"Worth {show(rule.weight_percent, units.PERCENT)}"), " of the tender's marks.")
         said = score_words(rule.score, self.words)
         self.say(said.text)
         if said.rows:
@@ -426,11 +426,6 @@ class _Page:
         for rel in sorted(checked.files):
             self.add(f"The clause file {md.code(rel)}:", "")
             self.add(*md.fenced(checked.files[rel].decode("utf-8", errors="replace"), "jinja"), "")
-
-
-def _weight(rule: n.Criterion) -> Decimal:
-    assert isinstance(rule.weight.value, Decimal), "checked: a written percent"
-    return rule.weight.value
 
 
 def _start(value: n.ParamValue) -> date:

@@ -197,7 +197,7 @@ def _position(policy: n.Policy, rule: n.Rule) -> int:
 
 def _rule_kind(rule: n.Rule) -> str:
     if isinstance(rule, n.Criterion):
-        return f"award criterion, weight {show(rule.weight.value, units.PERCENT)}"
+        return f"award criterion, weight {show(rule.weight_percent, units.PERCENT)}"
     if isinstance(rule, n.Kpi):
         return "key performance indicator" + (", material" if rule.material else "")
     return "requirement"

@@ -126,15 +126,15 @@ def validate_report(compiled: CompiledPolicy, data: Any, path: str) -> Report:
                 "a report holds contract, bid, delivery and period",
                 "unknown-key",
             )
-    contract = validator._record(data.get("contract"), validator.contract_fields, "contract", "the contract")
+    contract = validator.record(data.get("contract"), validator.contract_fields, "contract", "the contract")
     raw_bid = data.get("bid")
     bidder = raw_bid.get("bidder") if isinstance(raw_bid, dict) else None
     if not isinstance(bidder, str) or not bidder.strip():
         validator.problem("the bid", "'bidder' must name the supplier", code="bad-bidder")
         bidder = "?"
     bid_values = {k: v for k, v in raw_bid.items() if k != "bidder"} if isinstance(raw_bid, dict) else raw_bid
-    bid = validator._record(bid_values, validator.bid_fields, "bid", f"bid '{bidder}'")
-    delivery = validator._record(
+    bid = validator.record(bid_values, validator.bid_fields, "bid", f"bid '{bidder}'")
+    delivery = validator.record(
         data.get("delivery"), declared_fields(policy, "delivery"), "delivery", "the delivery figures"
     )
     start, end = _period(data.get("period"), validator)

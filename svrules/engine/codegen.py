@@ -236,7 +236,7 @@ def _totals(w: _Writer, criteria: list[n.Criterion]) -> None:
     w.line(1, "avail = ZERO")
     w.line(1, "total = ZERO")
     for i, rule in enumerate(criteria):
-        weight = w.const(rule.weight.value)
+        weight = w.const(rule.weight_percent)
         w.line(1, f"if k{i}[0] is not NOT_APPLICABLE:")
         w.line(2, f"avail = avail + {weight}")
         w.line(2, f"if k{i}[0] is SCORED:")

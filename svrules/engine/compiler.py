@@ -294,7 +294,7 @@ def _rule(checked: CheckedPolicy, rule: n.Rule) -> CompiledRule:
     if isinstance(rule, n.Requirement):
         compiled.test = compile_(rule.met_when)
     elif isinstance(rule, n.Criterion):
-        compiled.weight = rule.weight.amount
+        compiled.weight = rule.weight_percent
         compiled.scorer = _scorer(rule.score, compile_)
     elif isinstance(rule, n.Kpi):
         compiled.test = compile_(rule.rating.value)

@@ -189,7 +189,7 @@ class TenderValidator:
         for key in ("id", "title"):
             if key in data and not isinstance(data[key], str):
                 self.problem("the tender", f"'{key}' must be a string", code="wrong-type")
-        contract = self._record(data.get("contract"), self.contract_fields, "contract", "the contract")
+        contract = self.record(data.get("contract"), self.contract_fields, "contract", "the contract")
         bids = self._bids(data.get("bids"))
         if self.problems:
             raise InputError(self.problems)
@@ -282,7 +282,7 @@ class TenderValidator:
                 seen.add(bidder)
             if isinstance(item, _Pairs) and item.repeated:
                 self._repeated(item, where)
-            values = self._record(item, self.bid_fields, "bid", where, skip="bidder")
+            values = self.record(item, self.bid_fields, "bid", where, skip="bidder")
             bids.append(Bid(bidder, values))
         return bids
 
@@ -290,7 +290,7 @@ class TenderValidator:
         for key in getattr(obj, "repeated", []):
             self.problem(where, f"key '{key}' appears more than once", "keep one of them", "repeated-key")
 
-    def _record(
+    def record(
         self,
         raw: Any,
         fields: Mapping[str, n.FieldDecl] | RecordSpec,

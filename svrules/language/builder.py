@@ -563,9 +563,9 @@ class AstBuilder(Transformer[Token, n.Policy]):
             return n.Requirement(**base, met_when=found.one("met_when", _as_expr))
         if kind == "criterion":
             # Any expression is kept as the weight, for the checker to report one that is not a
-            # written percent; `nodes.Criterion.weight` is declared `Literal`, which is too narrow.
+            # written percent.
             weight = found.one("weight", _as_expr)
-            return n.Criterion(**base, weight=weight, score=found.one("score", _as_score))  # type: ignore[arg-type]
+            return n.Criterion(**base, weight=weight, score=found.one("score", _as_score))
         if kind == "measure":
             return n.Measure(
                 **base, unit=found.first("unit", _as(n.Text)), proxy=found.one("proxy", _as_expr)

@@ -376,10 +376,16 @@ class Requirement(RuleBase):
 class Criterion(RuleBase):
     """A scored award criterion: `weight P%` and one `score` form."""
 
-    weight: Literal
+    weight: Expr
     score: Score
 
     kind = "criterion"
+
+    @property
+    def weight_percent(self) -> Decimal:
+        """The weight as a fraction (5% is 0.05): a written percent, as the checker requires."""
+        assert isinstance(self.weight, Literal), self.weight
+        return self.weight.amount
 
 
 @dataclass(frozen=True)

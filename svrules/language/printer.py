@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, assert_never
 
 from svrules.core.literals import money_literal, number_literal, percent_literal
 from svrules.core.source import Span
@@ -205,20 +205,24 @@ def _band(b: n.Band, indent: int, style: _Style) -> str:
 def _score_parts(s: n.Score, indent: int, style: _Style) -> tuple[str, _Lines]:
     """A score after its keyword (`bands X:`), and its band or level lines one level in."""
     inner = indent + INDENT
-    if isinstance(s, n.ExprScore):
-        return style.expr(s.value, indent), []
-    if isinstance(s, n.BandScore):
-        return f"bands {style.expr(s.value, indent)}:", [(_band(b, inner, style), b) for b in s.bands]
-    if isinstance(s, n.LinearScore):
-        value, low, high = (style.expr(e, indent) for e in (s.value, s.low, s.high))
-        return f"linear {value} from {low} to {high}", []
-    if isinstance(s, n.RelativeScore):
-        return f"relative {'lowest ' if s.lowest else ''}{style.expr(s.value, indent)}", []
-    levels: _Lines = [
-        (f"{style.expr(level.level, inner)}: {style.string(level.descriptor, inner)}", level)
-        for level in s.levels
-    ]
-    return f"scale {style.expr(s.value, indent)}:", levels
+    match s:
+        case n.ExprScore():
+            return style.expr(s.value, indent), []
+        case n.BandScore():
+            return f"bands {style.expr(s.value, indent)}:", [(_band(b, inner, style), b) for b in s.bands]
+        case n.LinearScore():
+            value, low, high = (style.expr(e, indent) for e in (s.value, s.low, s.high))
+            return f"linear {value} from {low} to {high}", []
+        case n.RelativeScore():
+            return f"relative {'lowest ' if s.lowest else ''}{style.expr(s.value, indent)}", []
+        case n.ScaleScore():
+            levels: _Lines = [
+                (f"{style.expr(level.level, inner)}: {style.string(level.descriptor, inner)}", level)
+                for level in s.levels
+            ]
+            return f"scale {style.expr(s.value, indent)}:", levels
+        case _:
+            assert_never(s)
 
 
 def _rating_parts(rating: n.Rating, indent: int, style: _Style) -> tuple[str, _Lines]:

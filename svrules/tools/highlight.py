@@ -1,12 +1,12 @@
 """A Pygments lexer for SVR, so ```svr blocks highlight in the docs site, `pygmentize`
-and Rich. Registered under the entry point `pygments.lexers: svr`.
+and Rich. Registered under the entry point `pygments.lexers: svr`. The built-ins it
+knows are the language's own table (`language.functions`).
 """
 
 from __future__ import annotations
 
-# Pygments ships no type information, and its stubs (types-Pygments) are not installed.
-from pygments.lexer import RegexLexer, bygroups, words  # type: ignore[import-untyped]
-from pygments.token import (  # type: ignore[import-untyped]
+from pygments.lexer import RegexLexer, bygroups, words
+from pygments.token import (
     Comment,
     Keyword,
     Name,
@@ -17,6 +17,8 @@ from pygments.token import (  # type: ignore[import-untyped]
     Text,
     Whitespace,
 )
+
+from svrules.language.functions import BUILT_INS
 
 _STATEMENTS = (
     "policy", "version", "authority", "effective", "summary", "applies", "when", "contract", "bid",
@@ -55,7 +57,7 @@ class SvrLexer(RegexLexer):
             (words(_CONSTANTS, suffix=r"\b"), Keyword.Constant),
             (words(_TYPES, suffix=r"\b"), Keyword.Type),
             (words(_STATEMENTS, suffix=r"\b"), Keyword),
-            (r"(ceil|floor|round|min|max|abs|clamp)(?=\()", Name.Builtin),
+            (words(tuple(BUILT_INS), suffix=r"(?=\()"), Name.Builtin),
             (r"social_value\b", Name.Builtin),
             (r"[A-Za-z_][A-Za-z0-9_]*", Name),
             (r"==|!=|<=|>=|[<>=+\-*/]", Operator),

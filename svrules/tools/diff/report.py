@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from svrules.core.decimals import date_text, money_text, number_text
+from svrules.documents.writers import markdown as md
 from svrules.tools.diff.changes import Change
 from svrules.tools.diff.impact import BidImpact, RuleImpact, TenderImpact
 
@@ -114,7 +115,12 @@ def _title_lines(diff: PolicyDiff, markdown: bool) -> list[str]:
         else f"version {old.version or '(none)'} → {new.version or '(none)'}"
     )
     if markdown:
-        return [f"# Changes to {title}", "", f"`{old.label}` → `{new.label}`, {versions}", ""]
+        return [
+            f"# Changes to {md.escape(title)}",
+            "",
+            f"{md.code(old.label)} → {md.code(new.label)}, {versions}",
+            "",
+        ]
     return [f"Changes to {title}", f"{old.label} → {new.label}, {versions}", ""]
 
 
@@ -122,7 +128,7 @@ def _change_lines(change: Change, markdown: bool) -> list[str]:
     summary = change.summary
     lines = [f"- {_md_summary(change)}" if markdown else f"  {summary}"]
     for detail in change.details:
-        lines.append(f"    - {detail}" if markdown else f"      {detail}")
+        lines.append(f"    - {md.escape(detail)}" if markdown else f"      {detail}")
     if change.text_diff:
         if markdown:
             lines += [
@@ -141,8 +147,8 @@ def _md_summary(change: Change) -> str:
     who = change.who
     text = change.summary
     if text.startswith(who):
-        text = f"**{who}**" + text[len(who) :]
-    return text
+        return f"**{md.escape(who)}**" + md.escape(text[len(who) :])
+    return md.escape(text)
 
 
 def _pct(value: str | None) -> str:
@@ -157,7 +163,7 @@ def _impact_lines(impact: TenderImpact, markdown: bool) -> list[str]:
     days = sorted({impact.as_of.old, impact.as_of.new})
     when = " / ".join(date_text(date.fromisoformat(d)) for d in days)
     head = f"Tender {impact.tender} (as of {when})"
-    out = [f"## {head}", ""] if markdown else [head]
+    out = [f"## {md.escape(head)}", ""] if markdown else [head]
     if impact.applies.changed:
         out.append(
             _line(f"the policy applies: {_yes(impact.applies.old)} → {_yes(impact.applies.new)}", markdown)
@@ -173,7 +179,7 @@ def _impact_lines(impact: TenderImpact, markdown: bool) -> list[str]:
 
 def _bid_lines(bid: BidImpact, markdown: bool) -> list[str]:
     if not bid.changed:
-        return [_line(f"{bid.bidder}: no change", markdown)]
+        return [_line(f"{md.escape(bid.bidder) if markdown else bid.bidder}: no change", markdown)]
     parts = []
     if bid.compliant.changed:
         parts.append(f"compliant {_yes(bid.compliant.old)} → {_yes(bid.compliant.new)}")
@@ -183,11 +189,14 @@ def _bid_lines(bid: BidImpact, markdown: bool) -> list[str]:
         parts.append(f"total {_pct(bid.total_score.old)} → {_pct(bid.total_score.new)}")
     if bid.social_value.changed:
         parts.append(f"social value {_money(bid.social_value.old)} → {_money(bid.social_value.new)}")
-    name = f"**{bid.bidder}**" if markdown else bid.bidder
-    lines = [_line(f"{name}: " + ("; ".join(parts) if parts else "rank and total unchanged"), markdown)]
+    changes = "; ".join(parts) if parts else "rank and total unchanged"
+    if markdown:
+        lines = [f"- **{md.escape(bid.bidder)}**: {md.escape(changes)}"]
+    else:
+        lines = [_line(f"{bid.bidder}: {changes}", markdown)]
     for rule in bid.rules:
         text = f"{rule.kind} {rule.id}: " + ", ".join(_rule_changes(rule))
-        lines.append(f"    - {text}" if markdown else f"      {text}")
+        lines.append(f"    - {md.escape(text)}" if markdown else f"      {text}")
     return lines
 
 
