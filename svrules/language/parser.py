@@ -19,6 +19,7 @@ from lark.indenter import Indenter
 
 from svrules.core.diagnostics import Diagnostic
 from svrules.core.source import SourceFile, Span
+from svrules.language.size import oversized_expressions
 
 
 class _BadDedent(Exception):
@@ -135,6 +136,7 @@ def parse(source: SourceFile) -> Tree[Token]:
         except UnexpectedInput as exc:
             diag = _unclosed_bracket(source, exc) or _translate(source, exc)
         else:
+            found += oversized_expressions(tree, source.path)
             if found:
                 raise ParseFailed(found)
             return tree
