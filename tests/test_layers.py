@@ -1,5 +1,6 @@
 """The package's shape holds: imports flow down the pipeline's layers, no import cycles, no
-module reaches into another's private names, and no module grows past what one person reads.
+module reaches into another's private names, and no module or function grows past what one
+person reads (800 and 60 lines; a longer function says why in a `# long:` comment).
 
 The layers contract is import-linter's (`[tool.importlinter]` in pyproject.toml); the rest
 is checked here over the source, imports inside functions included, so a lazy import
@@ -113,3 +114,21 @@ def test_no_module_is_too_long() -> None:
         if path.read_text(encoding="utf-8").count("\n") > MAX_MODULE_LINES
     }
     assert long == STILL_TOO_LONG, f"over {MAX_MODULE_LINES} lines: {sorted(long)}"
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def test_no_function_is_too_long_without_a_reason() -> None:
+    """A function over 60 lines needs a `# long: …` comment on the line above its `def`."""
+    long = []
+    for path in MODULES.values():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                size = (node.end_lineno or node.lineno) - node.lineno + 1
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                reason = first > 1 and lines[first - 2].strip().startswith("# long:")
+                if size > MAX_FUNCTION_LINES and not reason:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: {size} lines")
+    assert not long, "\n".join(long)
