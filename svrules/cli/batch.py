@@ -7,11 +7,12 @@ on `--jobs` processes. The policy is loaded once first, so its errors are report
 
 from __future__ import annotations
 
+import codecs
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import typer
 
@@ -48,18 +49,46 @@ def batch(
             line + "\n"
             for line in evaluate_jsonl(policy, sys.stdin, jobs=jobs, as_of=day, detail=detail.value)
         )
-    elif not tenders.is_file():
-        raise SvrulesError(
-            [Diagnostic("unreadable-file", "no such file", None, "check the path", path=str(tenders))]
-        )
-    elif jobs > 1:
-        results = evaluate_jsonl_file(policy, tenders, jobs=jobs, as_of=day, detail=detail.value)
     else:
-        with tenders.open(encoding="utf-8") as lines:
-            results = (line + "\n" for line in evaluate_jsonl(policy, lines, as_of=day, detail=detail.value))
+        with _open_input(tenders) as handle:  # a regular file, checked once it is open
+            if jobs > 1 and _is_utf8(handle):  # each worker reads its own part of the file
+                results = evaluate_jsonl_file(policy, tenders, jobs=jobs, as_of=day, detail=detail.value)
+            else:  # a line that is not UTF-8 gets its own error object, as any bad line does
+                lines = (line.decode("utf-8", errors="surrogateescape") for line in handle)
+                results = (
+                    line + "\n"
+                    for line in evaluate_jsonl(policy, lines, jobs=jobs, as_of=day, detail=detail.value)
+                )
             write_output(output, "".join(results))
             return
     write_output(output, "".join(results))
+
+
+def _is_utf8(handle: BinaryIO) -> bool:
+    """Whether the whole file is UTF-8 (read in pieces); the handle is rewound."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while piece := handle.read(1 << 20):
+            decoder.decode(piece)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    finally:
+        handle.seek(0)
+    return True
+
+
+def _open_input(tenders: Path) -> BinaryIO:
+    """The JSON Lines file, opened by the one safe reader: a regular file, at most 1 GiB."""
+    from svrules.core.limits import MAX_BATCH_BYTES
+    from svrules.core.source import SourceReadError, open_regular
+
+    try:
+        return open_regular(tenders, limit=MAX_BATCH_BYTES)
+    except SourceReadError as exc:
+        raise SvrulesError(
+            [Diagnostic("unreadable-file", exc.message, None, exc.hint, path=exc.path)]
+        ) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -1,12 +1,14 @@
 """`svrules check PATH...`: every error and warning of some policies, in one run.
 
 Prints the diagnostics on stderr with a summary (or, with `--format json`, one JSON
-document on stdout). Exit status 1 if any policy has an error, else 0.
+document on stdout). Exit status 1 if any policy has an error, else 0; 70 if the checker
+crashed on a file (every other file is still checked and reported).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -26,15 +28,15 @@ def check(
     ] = TextOrJson.text,
 ) -> None:
     """Check policies: every error and warning in one run; exit 1 if any error."""
-    from svrules.api import check_file
-
     files = policy_files(paths)
     everything: list[Diagnostic] = []
     sources: dict[str, SourceFile] = {}
     if not files:
         everything.append(no_policy_files(paths))
+    crashed = 0
     for file in files:
-        _, diagnostics, found = check_file(file)
+        diagnostics, found = _check_one(file)
+        crashed += any(d.code == "internal-error" for d in diagnostics)
         everything += diagnostics
         sources |= found
     errors = sum(d.severity == "error" for d in everything)
@@ -52,7 +54,22 @@ def check(
             stderr(render(diag, sources))
         checked = count(len(files), "policy", "policies")
         stderr(f"checked {checked}: {count(errors, 'error')}, {count(warnings, 'warning')}")
-    raise typer.Exit(1 if errors else 0)
+    raise typer.Exit(70 if crashed else 1 if errors else 0)
+
+
+def _check_one(file: Path) -> tuple[list[Diagnostic], dict[str, SourceFile]]:
+    """One file's diagnostics; a crash of the checker is that file's internal error, not the run's."""
+    from svrules.api import check_file
+
+    try:
+        _, diagnostics, found = check_file(file)
+    except Exception as exc:  # the other files are still checked and reported
+        if os.environ.get("SVRULES_DEBUG"):
+            raise
+        message = f"internal error while checking this file: {type(exc).__name__}: {exc}"
+        hint = "please report this; run with SVRULES_DEBUG=1 to see where it happened"
+        return [Diagnostic("internal-error", message, None, hint, path=str(file))], {}
+    return diagnostics, found
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ errors (nothing is written then), 2 for a usage error.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -41,16 +42,28 @@ def docs(
             "[OPTIONS] POLICY_DIR OUT_DIR",
             "give the folder of policies and the folder to write the pages to",
         )
+    from svrules.core.files import make_folder, write_all_atomic
     from svrules.engine.runtime import today_in_uk  # on use: start-up stays quick
-    from svrules.tools.policy_pages import find_policies, write_pages
+    from svrules.tools.policy_pages import PAGE_INDEX, build_pages, find_policies, index_page
 
     day = as_of_date(as_of) or today_in_uk()
     if not find_policies(policy_dir):
         stderr(f"{policy_dir}: error: no policy found")
         stderr("    hint: give a folder holding policy.svr, a folder of such folders, or a .svr file")
         raise typer.Exit(1)
-    written = write_pages(policy_dir, out_dir, day)
-    pages = count(len(written) - 1, "policy page")
+    built = build_pages(policy_dir, day)
+    created = make_folder(out_dir)
+    try:  # every page, or none of them
+        write_all_atomic(
+            [(out_dir / page.name, page.text) for page in built]
+            + [(out_dir / PAGE_INDEX, index_page(built, day))]
+        )
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()
+        raise
+    pages = count(len(built), "policy page")
     stderr(f"wrote {pages} and index.md to {out_dir}")
 
 

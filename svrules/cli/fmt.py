@@ -17,7 +17,7 @@ import typer
 
 from svrules.cli.common import count, stderr
 from svrules.core.diagnostics import Diagnostic, render
-from svrules.core.files import no_policy_files, policy_files, write_atomic
+from svrules.core.files import OutputError, no_policy_files, policy_files, write_atomic
 from svrules.core.source import SourceReadError, read_source
 
 
@@ -75,6 +75,10 @@ def _format_file(file: Path, check: bool) -> str:
         return "changed"
     try:
         _replace(file, data)
+    except OutputError as exc:
+        for diag in exc.diagnostics:
+            stderr(render(diag))
+        return "failed"
     except OSError as exc:
         stderr(f"{file}: error: cannot write the file ({exc.strerror or exc})")
         stderr("    hint: check that the file and its folder are writable; the file is unchanged")

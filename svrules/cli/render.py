@@ -2,12 +2,16 @@
 
 Owns the `render` command group. Every document is built whole in memory and written
 through a temporary file renamed into place, so a failure (a template that fails, a
-bidder that is not in the tender) leaves no half-written file. Errors are svrules
-errors (exit 1) or usage errors (exit 2), never tracebacks.
+bidder that is not in the tender) leaves no half-written file, and `feedback --all`
+writes all of its files or none. The name of `--output` and the format agree: a suffix
+that says another format than `--format`, or (without `--format`) one svrules does not
+write, is an error (`output-format`). Errors are svrules errors (exit 1) or usage errors
+(exit 2), never tracebacks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -16,7 +20,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from svrules.cli.common import as_of_date, load_with_warnings
-from svrules.core.files import write_atomic
+from svrules.core.diagnostics import Diagnostic, SvrulesError
+from svrules.core.files import make_folder, write_all_atomic, write_atomic
 
 if TYPE_CHECKING:
     from svrules.api import Policy
@@ -35,6 +40,7 @@ class DocFormat(StrEnum):
     docx = "docx"
 
 
+_NAMES = {DocFormat.md: "Markdown", DocFormat.html: "HTML", DocFormat.docx: "Word (DOCX)"}
 _BY_SUFFIX = {
     ".md": DocFormat.md,
     ".markdown": DocFormat.md,
@@ -63,11 +69,31 @@ def _usage(message: str) -> typer.Exit:
 
 
 def _format(chosen: DocFormat | None, output: Path | None) -> DocFormat:
-    if chosen is not None:
-        return chosen
-    if output is not None and output.suffix.lower() in _BY_SUFFIX:
-        return _BY_SUFFIX[output.suffix.lower()]
-    return DocFormat.md
+    """`--format`, else the format `--output`'s suffix names, else Markdown.
+
+    A suffix that names another format than `--format` (`--format md -o x.html`) is an
+    error, and so is, without `--format`, a suffix svrules does not write (`-o x.pdf`):
+    the file's name would say one thing and its content another.
+    """
+    suffix = output.suffix.lower() if output is not None else ""
+    implied = _BY_SUFFIX.get(suffix)
+    if chosen is None and suffix and implied is None:
+        raise _suffix_error(
+            output,
+            f"svrules does not write '{suffix}' files: render writes Markdown (.md), HTML (.html) or Word (.docx)",
+            "name the file .md, .html or .docx, or give --format to write that format under this name",
+        )
+    if chosen is not None and implied is not None and implied is not chosen:
+        raise _suffix_error(
+            output,
+            f"the file name ends in '{suffix}', but --format {chosen.value} writes {_NAMES[chosen]}",
+            f"name the file with .{chosen.value}, or give --format {implied.value}",
+        )
+    return chosen or implied or DocFormat.md
+
+
+def _suffix_error(output: Path | None, message: str, hint: str) -> SvrulesError:
+    return SvrulesError([Diagnostic("output-format", message, None, hint, path=str(output))])
 
 
 def _emit(data: str | bytes, output: Path | None) -> None:
@@ -147,7 +173,7 @@ def feedback(
     from svrules.documents import file_stems
     from svrules.documents.writers import SUFFIXES, write
 
-    single_file = output is not None and bidder is not None and output.suffix.lower() in _BY_SUFFIX
+    single_file = output is not None and bidder is not None and output.suffix != "" and not output.is_dir()
     chosen = _format(format, output if single_file else None)
     day = as_of_date(as_of)
     loaded = load_with_warnings(policy)
@@ -157,7 +183,7 @@ def feedback(
         if output is None or single_file:
             _emit(data, output)
             return
-        output.mkdir(parents=True, exist_ok=True)
+        make_folder(output)
         write_atomic(
             output / (file_stems([b.bidder for b in result.bids])[bidder] + SUFFIXES[chosen.value]), data
         )
@@ -179,9 +205,14 @@ def _write_all(
         (stem, write(doc, chosen.value))
         for stem, doc in feedback_all(loaded.compiled, result, compare_winner)
     ]
-    output.mkdir(parents=True, exist_ok=True)
-    for stem, data in documents:  # every document is built before the first file is written
-        write_atomic(output / (stem + SUFFIXES[chosen.value]), data)
+    created = make_folder(output)
+    try:  # every document is built before the first file is written, and written all or none
+        write_all_atomic([(output / (stem + SUFFIXES[chosen.value]), data) for stem, data in documents])
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                output.rmdir()
+        raise
     sys.stderr.write(f"wrote {len(documents)} assessment summaries to {output}\n")
 
 

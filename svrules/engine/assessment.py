@@ -118,6 +118,7 @@ def validate_report(compiled: CompiledPolicy, data: Any, path: str) -> Report:
             "the file", "a report is a JSON object with contract, bid, delivery and period", code="bad-report"
         )
         raise InputError(validator.problems)
+    validator.note_repeated(data, "the report")  # a repeated key would silently keep its last value
     for key in data:
         if key not in REPORT_KEYS:
             validator.problem(
@@ -133,10 +134,13 @@ def validate_report(compiled: CompiledPolicy, data: Any, path: str) -> Report:
         validator.problem("the bid", "'bidder' must name the supplier", code="bad-bidder")
         bidder = "?"
     bid_values = {k: v for k, v in raw_bid.items() if k != "bidder"} if isinstance(raw_bid, dict) else raw_bid
+    validator.note_repeated(raw_bid, f"bid '{bidder}'")
     bid = validator.record(bid_values, validator.bid_fields, "bid", f"bid '{bidder}'")
+    validator.note_repeated(data.get("delivery"), "the delivery figures")
     delivery = validator.record(
         data.get("delivery"), declared_fields(policy, "delivery"), "delivery", "the delivery figures"
     )
+    validator.note_repeated(data.get("period"), "the period")
     start, end = _period(data.get("period"), validator)
     if validator.problems:
         raise InputError(validator.problems)

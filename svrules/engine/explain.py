@@ -9,16 +9,26 @@ reason or trace is asked for.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from svrules.core.diagnostics import Diagnostic, PolicyError
+from svrules.core.source import Span, decode_source
 from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env, ExprCompiler
-from svrules.engine.failures import MissingField
+from svrules.engine.failures import MissingField, failure_text
 from svrules.engine.results import json_value
 from svrules.language import nodes as n
 from svrules.language import scores as s
 from svrules.language import units
 from svrules.language.scores import Detail
-from svrules.language.templates import render, render_value, typed
+from svrules.language.templates import (
+    MissingOptional,
+    TemplateRenderError,
+    not_stated,
+    render,
+    render_value,
+    typed,
+)
 
 if TYPE_CHECKING:
     from svrules.engine.results import RuleResult
@@ -29,7 +39,14 @@ _OUTCOME_WORDS = {"met": "met", "not_met": "not met"}
 class Explainer:
     """Builds the reason and trace of any rule result of one evaluation."""
 
-    def __init__(self, compiled: CompiledPolicy, contract: dict[str, Any], params: dict[str, Any]):
+    def __init__(
+        self,
+        compiled: CompiledPolicy,
+        contract: dict[str, Any],
+        params: dict[str, Any],
+        bidders: dict[int, str] | None = None,
+    ):
+        self.bidders = {} if bidders is None else bidders  # id of a bid's values → its bidder
         self.compiled = compiled
         self.checked = compiled.checked
         self.contract = contract
@@ -112,14 +129,53 @@ class Explainer:
         if result.outcome == "not_scored":
             return "not scored: the bid does not meet every requirement"
         scale_descriptor = detail.descriptor if isinstance(detail, s.OnScale) else None
-        if rule.explain is not None:
-            text = render(rule.explain, self._template_context(rule, env))
+        text = self._explain_text(rule, result, env)
+        if text is not None:
             return " ".join(part for part in (scale_descriptor, text) if part)
         if scale_descriptor:
             return scale_descriptor
         if result.kind == "requirement":
             return self._requirement_reason(rule, result, env, values)
         return self._criterion_reason(rule, result, env, detail, values)
+
+    def _explain_text(self, rule: CompiledRule, result: RuleResult, env: Env) -> str | None:
+        """The rendered `explain`, or None when there is none or it needs an optional field
+        the bid lacks (the outcome was decided without it: the reason is generated)."""
+        if rule.explain is None:
+            return None
+        try:
+            return render(rule.explain, self._template_context(rule, env))
+        except TemplateRenderError as err:
+            if isinstance(err.cause, MissingOptional):
+                return None
+            raise self._template_error(rule, result, env, err) from None
+
+    def _template_error(
+        self, rule: CompiledRule, result: RuleResult, env: Env, err: TemplateRenderError
+    ) -> PolicyError:
+        """An `explain` that failed: at its line, naming the rule and the bid."""
+        source = self.checked.templates.get((rule.key, "explain"))
+        sources = {self.checked.source.path: self.checked.source}
+        folder = Path(self.checked.source.path).parent
+        sources.update(
+            {
+                str(folder / rel): decode_source(str(folder / rel), raw)
+                for rel, raw in self.checked.files.items()
+            }
+        )
+        span = None
+        if source is not None:
+            line = source.first_line + (err.line or 1) - 1
+            text = sources[source.path].line_text(line) if source.path in sources else ""
+            indent = len(text) - len(text.lstrip())
+            span = Span(source.path, line, indent + 1, line, max(len(text) + 1, indent + 2))
+        cause = err.cause
+        what = failure_text(cause) if isinstance(cause, ArithmeticError) else err.message
+        bidder = self.bidders.get(id(env.bid))
+        for_bid = f" for bid '{bidder}'" if bidder is not None else ""
+        r = rule.rule
+        message = f"the explain of {r.kind} '{r.name}' in policy '{self.checked.policy.name}' failed{for_bid}: {what}"
+        return PolicyError([Diagnostic(err.code, message, span, err.hint)], sources)
 
     def _values_text(self, rule: CompiledRule, result: RuleResult, env: Env) -> str:
         parts = []
@@ -128,7 +184,10 @@ class Explainer:
             for name, value, type_ in self._names(expr, rule, env):
                 if name not in seen:
                     seen.add(name)
-                    parts.append(f"{name} is {self._show(value, type_)}")
+                    if value is None and name in rule.let_types:
+                        parts.append(f"{name} could not be worked out")
+                    else:
+                        parts.append(f"{name} is {self._show(value, type_)}")
         return ", ".join(parts)
 
     def _show(self, value: Any, type_: str) -> str:
@@ -244,6 +303,9 @@ def template_context(
         context[root] = {
             k: typed(v, units.expression_type(fields[k].type)) for k, v in values.items() if k in fields
         }
+        for name, decl in fields.items():  # an optional field not stated: undefined, and says so
+            if decl.optional and values.get(name) is None:
+                context[root][name] = not_stated(f"{root}.{name}")
     return context
 
 

@@ -1,7 +1,8 @@
 """Evaluation results and their JSON form.
 
 Owns the result types (`TenderResult`, `BidResult`, `RuleResult`, `SocialValue`) and the
-public JSON shape procurement tools code against: decimals as strings, percents and
+public JSON shape procurement tools code against: decimals as strings of plain digits
+with at most 10 places (money included, `core.decimals.result_string`), percents and
 weights as fractions, dates as ISO strings. Reasons and traces are built on first use,
 so evaluating many bids does not pay for text nobody reads.
 """

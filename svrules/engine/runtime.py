@@ -238,6 +238,7 @@ class _Materializer:
     ):
         self.compiled = compiled
         self._explainer: Explainer | None = None
+        self.bidders: dict[int, str] = {}  # id of a bid's values → its bidder, for reasons' errors
         self.proxies = proxies
         self.contract_value = contract_value
         self.contract = contract
@@ -247,10 +248,11 @@ class _Materializer:
     def explainer(self) -> Explainer:
         """Made when a reason is first asked for."""
         if self._explainer is None:
-            self._explainer = Explainer(self.compiled, self.contract, self.params)
+            self._explainer = Explainer(self.compiled, self.contract, self.params, self.bidders)
         return self._explainer
 
     def env(self, bid: BidResult) -> Env:
+        self.bidders[id(bid._values)] = bid.bidder
         return Env(self.contract, bid._values, self.params, bid._social_total)
 
     def requirements(self, bid: BidResult) -> list[RuleResult]:

@@ -3,18 +3,24 @@
 Owns the mapping from SVR field declarations to JSON Schema (draft 2020-12), so tools
 that build tenders can validate them before they reach svrules. The schema states what
 JSON can state; exactness rules (no more than 28 significant digits) are svrules' own.
+
+Patterns end in `$(?!\n)`: in JSON Schema's (ECMA-262) dialect `$` is the end of the text,
+but Python's `re`, which some validators use, also lets `$` match before a final newline;
+the lookahead makes both refuse `"25%\n"`, as svrules does. Bounds are JSON numbers only
+when a float carries them exactly; `x-svrules-range` always has them as exact strings.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from svrules.engine.results import json_value
+from svrules.core.decimals import plain
 from svrules.engine.tender import declared_options, declared_range
 from svrules.language.checked import CheckedPolicy
 from svrules.language.nodes import FieldDecl
 
-_NUMBER_STRING = r"^-?[0-9]+(\.[0-9]+)?$"
+_NUMBER_STRING = r"^-?[0-9]+(\.[0-9]+)?$(?!\n)"
 
 
 def field_schema(decl: FieldDecl) -> dict[str, Any]:
@@ -41,26 +47,24 @@ def field_schema(decl: FieldDecl) -> dict[str, Any]:
         out = {
             "oneOf": [
                 {"type": "number", "minimum": 0, "maximum": 100},
-                {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?%$"},
+                {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?%$(?!\n)"},
             ]
         }
     elif decl.type == "yes/no":
         out = {"type": "boolean"}
     elif decl.type == "date":
-        out = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+        out = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$(?!\n)"}
     else:
         out = {"type": "string"}
         if decl.one_of is not None:
             out["enum"] = list(declared_options(decl.one_of))
     bounds = declared_range(decl)
     if bounds is not None and decl.type in ("number", "count", "money"):
-        low, high = (json_value(b.value, "money" if decl.type == "money" else "number") for b in bounds)
+        low, high = (plain(Decimal(str(b.value)), None) for b in bounds)  # every digit, never rounded
         out["x-svrules-range"] = [low, high]
         if decl.type in ("number", "count"):
-            out |= {
-                "minimum": float(low) if "." in low else int(low),
-                "maximum": float(high) if "." in high else int(high),
-            }
+            exact = {k: _json_number(v) for k, v in (("minimum", low), ("maximum", high))}
+            out |= {k: v for k, v in exact.items() if v is not None}
     if bounds is not None and decl.type == "percent":
         out["x-svrules-range"] = [bounds[0].text, bounds[1].text]
     if decl.description:
@@ -71,6 +75,15 @@ def field_schema(decl: FieldDecl) -> dict[str, Any]:
             **({"description": decl.description} if decl.description else {}),
         }
     return out
+
+
+def _json_number(text: str) -> int | float | None:
+    """A bound as a JSON number, or None when a float would not carry it exactly."""
+    value = Decimal(text)
+    if value == value.to_integral_value():
+        return int(value)
+    as_float = float(value)
+    return as_float if Decimal(repr(as_float)) == value else None
 
 
 def _record(fields: dict[str, FieldDecl], extra: dict[str, Any] | None = None) -> dict[str, Any]:

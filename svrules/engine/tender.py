@@ -13,13 +13,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from svrules.core.decimals import CONTEXT as DECIMAL_CONTEXT
+from svrules.core.decimals import EXACT, HELD, exact_input
 from svrules.core.diagnostics import Diagnostic, InputError, did_you_mean
 from svrules.core.identifiers import checked_identifier
+from svrules.core.limits import (
+    MAX_JSON_DEPTH,
+    MAX_NUMBER_DIGITS,
+    MAX_NUMBER_PLACES,
+    NUMBER_MAGNITUDE_DIGITS,
+)
 from svrules.core.source import (
     SourceFile,
     SourceReadError,
@@ -29,10 +36,11 @@ from svrules.core.source import (
 )
 from svrules.language import nodes as n
 
-_MONEY_STRING = re.compile(r"-?[0-9]+(\.[0-9]+)?$")
-_PERCENT_STRING = re.compile(r"(-?[0-9]+(\.[0-9]+)?)%$")
-_DATE_STRING = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_LIMIT = Decimal(10) ** 15
+# Input strings are matched whole, with `fullmatch`: `$` would also match before a final "\n".
+_MONEY_STRING = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_PERCENT_STRING = re.compile(r"(-?[0-9]+(\.[0-9]+)?)%")
+_DATE_STRING = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_LIMIT = Decimal(10) ** NUMBER_MAGNITUDE_DIGITS
 TOP_LEVEL_KEYS = ("contract", "bids", "id", "title")
 _TOP_LEVEL = frozenset(TOP_LEVEL_KEYS)
 
@@ -74,8 +82,21 @@ def _pairs(items: list[tuple[str, Any]]) -> _Pairs:
 
 
 class _NotANumber:
-    def __init__(self, text: str):
+    """A JSON number that is no Decimal svrules can hold: NaN, Infinity, or an exponent out of range."""
+
+    def __init__(self, text: str, reason: str = "not-a-number"):
         self.text = text
+        self.reason = reason  # a key of `_NOT_HELD`
+
+
+def _decimal_or_marker(text: str) -> Decimal | _NotANumber:
+    """A JSON number as a Decimal, or a marker when its exponent is beyond Decimal's range."""
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return _NotANumber(
+            text, "too-many-places" if text.lower().partition("e")[2][:1] == "-" else "too-large"
+        )
 
 
 def _plain_object(value: Any) -> bool:
@@ -85,28 +106,78 @@ def _plain_object(value: Any) -> bool:
 
 
 def parse_json(source: SourceFile) -> Any:
-    """Parse JSON text exactly, or raise `InputError` at the line and column of the fault."""
+    """Parse JSON text exactly, or raise `InputError` at the line and column of the fault.
+
+    Nesting deeper than `MAX_JSON_DEPTH` is refused before decoding (the decoder recurses
+    once per level); a number whose exponent `Decimal` cannot hold becomes a marker that
+    validation names at its bid and field; text with half a UTF-16 surrogate pair is refused.
+    """
+    _refuse_deep_nesting(source)
     try:
-        return json.loads(
-            source.text,
-            parse_float=Decimal,
-            parse_int=Decimal,
-            parse_constant=_NotANumber,
-            object_pairs_hook=_pairs,
-        )
+        try:
+            data = _decode(source.text, Decimal)
+        except InvalidOperation:  # an exponent beyond Decimal's range (1e99999999999999999999)
+            data = _decode(source.text, _decimal_or_marker)
     except json.JSONDecodeError as exc:
-        span = Span.point(source.path, exc.lineno, exc.colno)
-        raise InputError(
-            [
-                Diagnostic(
-                    "bad-json",
-                    f"not valid JSON: {exc.msg.lower()}",
-                    span,
-                    "check the file with a JSON validator",
-                )
-            ],
-            {source.path: source},
-        ) from None
+        raise _located(source, exc.pos, "bad-json", f"not valid JSON: {exc.msg.lower()}",
+                       "check the file with a JSON validator") from None  # fmt: skip
+    lone = _LONE_ESCAPE.search(source.text)
+    if lone is not None and _has_lone_surrogate(data):  # it could not be written out as UTF-8
+        raise _located(source, lone.start(), "bad-text", f"text holds {lone.group()}, half of a UTF-16 "
+                       "surrogate pair, which is not a character", "write the character itself")  # fmt: skip
+    return data
+
+
+def _decode(text: str, parse_float: Any) -> Any:
+    return json.loads(text, parse_float=parse_float, parse_int=Decimal, parse_constant=_NotANumber,
+                      object_pairs_hook=_pairs)  # fmt: skip
+
+
+def _located(source: SourceFile, offset: int, code: str, message: str, hint: str) -> InputError:
+    """An error at a character offset of the file: its line and column are named."""
+    line = source.text.count("\n", 0, offset) + 1
+    column = offset - source.text.rfind("\n", 0, offset)
+    span = Span.point(source.path, line, column)
+    return InputError([Diagnostic(code, message, span, hint)], {source.path: source})
+
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)  # linear: an unclosed string ends the text
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+_JSON_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+_DEPTH_STEPS = str.maketrans({"[": "\x01", "{": "\x01", "]": "\xff", "}": "\xff"})
+
+
+def _refuse_deep_nesting(source: SourceFile) -> None:
+    """Refuse arrays and objects nested deeper than `MAX_JSON_DEPTH` (brackets in strings aside), in C."""
+    text = source.text
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    steps = memoryview(brackets.translate(_DEPTH_STEPS).encode("latin-1")).cast("b")
+    if max(accumulate(steps), default=0) <= MAX_JSON_DEPTH:
+        return
+    depth = 0
+    for match in _JSON_BRACKET.finditer(text):  # only now, to name the line and column
+        depth += {"[": 1, "{": 1, "]": -1, "}": -1}.get(match.group(), 0)
+        if depth > MAX_JSON_DEPTH:
+            raise _located(source, match.start(), "json-too-deep", f"arrays and objects are nested more than "
+                           f"{MAX_JSON_DEPTH} levels deep here", "a tender or report needs only a few levels; "
+                           "check how the file was made (see docs/limits.md)")  # fmt: skip
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LONE_ESCAPE = re.compile(  # a high half not followed by a low one, or a low half not after a high one
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether decoded JSON holds half a surrogate pair (a whole pair decodes to one character)."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    return isinstance(value, list) and any(_has_lone_surrogate(v) for v in value)
 
 
 def read_tender_file(path: Path | str) -> tuple[SourceFile, Any]:
@@ -121,9 +192,8 @@ def read_tender_file(path: Path | str) -> tuple[SourceFile, Any]:
 
 
 def tender_from_text(text: str | bytes, path: str = "<tender>") -> tuple[SourceFile, Any]:
-    raw = text.encode() if isinstance(text, str) else text
-    try:
-        source = decode_source(path, raw)
+    try:  # text must be valid Unicode (no lone surrogates), bytes valid UTF-8
+        source = decode_source(path, text)
     except SourceReadError as exc:
         raise InputError([Diagnostic("unreadable-file", exc.message, None, exc.hint, path=path)]) from None
     return source, parse_json(source)
@@ -176,7 +246,7 @@ class TenderValidator:
                 "the file", "a tender is a JSON object with 'contract' and 'bids'", code="bad-tender"
             )
             raise InputError(self.problems)
-        self._repeated(data, "the tender")
+        self.note_repeated(data, "the tender")
         for key in data:
             if key not in TOP_LEVEL_KEYS:
                 self.problem(
@@ -281,12 +351,12 @@ class TenderValidator:
                     )
                 seen.add(bidder)
             if isinstance(item, _Pairs) and item.repeated:
-                self._repeated(item, where)
+                self.note_repeated(item, where)
             values = self.record(item, self.bid_fields, "bid", where, skip="bidder")
             bids.append(Bid(bidder, values))
         return bids
 
-    def _repeated(self, obj: Any, where: str) -> None:
+    def note_repeated(self, obj: Any, where: str) -> None:
         for key in getattr(obj, "repeated", []):
             self.problem(where, f"key '{key}' appears more than once", "keep one of them", "repeated-key")
 
@@ -306,7 +376,7 @@ class TenderValidator:
             self.problem(where, f"the {root} must be a JSON object", code="bad-tender")
             return {}
         if root == "contract":
-            self._repeated(raw, where)
+            self.note_repeated(raw, where)
         spec = self._spec(fields)
         if spec.fast is not None:
             try:
@@ -373,35 +443,45 @@ class Problem:
     code: str = "wrong-type"
 
 
+_SHOWN_CHARS = 60
+"""A value quoted in a message is cut to this many characters."""
+
+
 def _show(value: Any) -> str:
+    """A value as a message quotes it: as JSON writes it, cut short."""
     if isinstance(value, _NotANumber):
-        return value.text
-    if isinstance(value, Decimal):
-        return f"{value:f}" if abs(value) < _LIMIT else str(value)
-    return json.dumps(value, default=str, ensure_ascii=False)
+        text = value.text
+    elif isinstance(value, Decimal):
+        small = value.is_finite() and -30 < value.adjusted() < 30
+        text = f"{value:f}" if small else str(value)
+    else:
+        try:
+            text = json.dumps(value, default=lambda v: getattr(v, "text", str(v)), ensure_ascii=False)
+        except (ValueError, RecursionError):  # a cycle, or nesting no file can hold, given from Python
+            text = "a list" if isinstance(value, list | tuple) else "an object"
+    if len(text) > _SHOWN_CHARS:
+        text = text[: _SHOWN_CHARS - 1] + "…"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")  # half a surrogate pair, escaped
+
+
+_NOT_HELD = {  # why `exact_input` refuses a number: (the message, the hint)
+    "not-a-number": ("{} is not a number", "write a number in digits"),
+    "too-large": (f"{{}} is too large (10^{NUMBER_MAGNITUDE_DIGITS} or more)",
+                  "numbers and amounts must be below 1,000,000,000,000,000 in size"),
+    "too-many-digits": (f"{{}} has more than {MAX_NUMBER_DIGITS} significant digits",
+                        "write fewer digits; values are never rounded"),
+    "too-many-places": (f"{{}} has more than {MAX_NUMBER_PLACES} decimal places",
+                        f"write at most {MAX_NUMBER_PLACES} decimal places; values are never rounded"),
+}  # fmt: skip
 
 
 def _exact(value: Decimal) -> Decimal | Problem:
-    """The value itself when svrules can hold it exactly; why not, otherwise."""
-    if not value.is_finite():
-        return Problem(f"{value} is not a number", code="bad-number")
-    if -_LIMIT < value < _LIMIT and len(value.as_tuple().digits) <= 28:
-        return value  # the common case
-    if not value.is_finite():
-        return Problem(f"{value} is not a number", code="bad-number")
-    if abs(value) >= _LIMIT:
-        return Problem(
-            f"{_show(value)} is too large (10^15 or more)",
-            "amounts must be below 1,000,000,000,000,000",
-            "bad-number",
-        )
-    if len(value.as_tuple().digits) > 28:
-        return Problem(
-            f"{_show(value)} has more than 28 significant digits",
-            "write fewer digits; values are never rounded",
-            "bad-number",
-        )
-    return value
+    """The value itself when svrules can hold it exactly (`exact_input`); why not, otherwise."""
+    held = exact_input(value)
+    if isinstance(held, Decimal):
+        return held
+    message, hint = _NOT_HELD[held]
+    return Problem(message.format(_show(value)), hint, "bad-number")
 
 
 def _number(value: Any) -> Decimal | Problem:
@@ -414,7 +494,8 @@ def _number(value: Any) -> Decimal | Problem:
             "float-input",
         )
     if isinstance(value, _NotANumber):
-        return Problem(f"{value.text} is not a number", code="bad-number")
+        message, hint = _NOT_HELD[value.reason]
+        return Problem(message.format(_show(value)), hint, "bad-number")
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         return Problem(f"expected a number, got {_show(value)}")
     return _exact(Decimal(value))
@@ -453,7 +534,7 @@ def _money(value: Any, decl: n.FieldDecl) -> Decimal | Problem:
     if type(value) is Decimal:
         return _exact(value)
     if isinstance(value, str):
-        if not _MONEY_STRING.match(value):
+        if not _MONEY_STRING.fullmatch(value):
             return Problem(
                 f"{_show(value)} is not an amount", 'write digits only, e.g. "5400000.00" (no £, no commas)'
             )
@@ -476,7 +557,7 @@ def _count(value: Any, decl: n.FieldDecl) -> Decimal | Problem:
 
 def _percent(value: Any, decl: n.FieldDecl) -> Decimal | Problem:
     if isinstance(value, str):
-        match = _PERCENT_STRING.match(value)
+        match = _PERCENT_STRING.fullmatch(value)
         if not match:
             return Problem(
                 f"{_show(value)} is not a percent", 'write a number from 0 to 100, or a string like "25%"'
@@ -492,7 +573,10 @@ def _percent(value: Any, decl: n.FieldDecl) -> Decimal | Problem:
             'percents are written 0 to 100 (25 or "25%")',
             "out-of-range",
         )
-    return number.scaleb(-2)
+    try:
+        return number.scaleb(-2, EXACT)
+    except ArithmeticError:  # not reached for a number `_exact` let through; never a rounded value
+        return Problem(f"{_show(value)} cannot be held exactly as a fraction", code="bad-number")
 
 
 def _yes_no(value: Any, decl: n.FieldDecl) -> bool | Problem:
@@ -516,7 +600,7 @@ def _text(value: Any, decl: n.FieldDecl) -> str | Problem:
 
 
 def _date(value: Any, decl: n.FieldDecl) -> date | Problem:
-    if not isinstance(value, str) or not _DATE_STRING.match(value):
+    if not isinstance(value, str) or not _DATE_STRING.fullmatch(value):
         return Problem(f'expected a date "YYYY-MM-DD", got {_show(value)}')
     try:
         return date.fromisoformat(value)
@@ -565,7 +649,7 @@ def _in_range(value: Any, decl: n.FieldDecl) -> Any:
 
 def parse_as_of(text: str) -> date:
     """An `--as-of` date, exactly YYYY-MM-DD."""
-    if not _DATE_STRING.match(text):
+    if not _DATE_STRING.fullmatch(text):
         raise InputError(
             [Diagnostic("bad-as-of", f"'{text}' is not a date", None, "write --as-of YYYY-MM-DD")]
         )
@@ -582,9 +666,9 @@ _PLUS = Decimal.__pos__
 
 
 def _exactly_held(v: Decimal) -> bool:
-    """In range and not changed by 28-digit arithmetic: the check `_exact` makes, fast."""
+    """Given back digit for digit by `_HELD`: the check `_exact` makes, fast (zeros aside)."""
     try:
-        return -_LIMIT < v < _LIMIT and v == DECIMAL_CONTEXT.plus(v)
+        return -_LIMIT < v < _LIMIT and v.compare_total(HELD.plus(v)) == 0
     except ArithmeticError:  # NaN and friends: the slow path explains
         return False
 
@@ -628,7 +712,7 @@ def fast_converter(decl: n.FieldDecl) -> Any:
         def percent(v: Any) -> Any:
             t = type(v)
             if (t is int or (t is Decimal and _exactly_held(v))) and 0 <= v <= 100:
-                return Decimal(v).scaleb(-2, DECIMAL_CONTEXT)
+                return Decimal(v).scaleb(-2, EXACT)
             return slow(v, decl)
 
         return percent
@@ -642,21 +726,23 @@ def fast_converter(decl: n.FieldDecl) -> Any:
     return lambda v: slow(v, decl)
 
 
+_NUMBER_TEST = (
+    "(t is Decimal and -LIMIT < v < LIMIT and v.compare_total(PLUS(v)) == 0) or (t is int and -LIMIT < v < LIMIT)",
+    "DEC(v)",
+)
 _FAST_TESTS = {
     # (the test for a plainly valid value, the stored value): Decimal and int numbers, bools, strings
-    "money": (
-        "(t is Decimal and -LIMIT < v < LIMIT and v == PLUS(v)) or (t is int and -LIMIT < v < LIMIT)",
-        "DEC(v)",
-    ),
-    "number": (
-        "(t is Decimal and -LIMIT < v < LIMIT and v == PLUS(v)) or (t is int and -LIMIT < v < LIMIT)",
-        "DEC(v)",
-    ),
+    # `v.compare_total(PLUS(v)) == 0`: held exactly, digit for digit (`exact_input`)
+    "money": _NUMBER_TEST,
+    "number": _NUMBER_TEST,
     "count": (
-        "(t is Decimal and 0 <= v < LIMIT and v == PLUS(v) and v == v.to_integral_value()) or (t is int and 0 <= v < LIMIT)",
+        "(t is Decimal and 0 <= v < LIMIT and v.compare_total(PLUS(v)) == 0 and v == v.to_integral_value()) or (t is int and 0 <= v < LIMIT)",
         "DEC(v)",
     ),
-    "percent": ("((t is Decimal and v == PLUS(v)) or t is int) and 0 <= v <= 100", "DEC(v).scaleb(-2, CTX)"),
+    "percent": (
+        "((t is Decimal and v.compare_total(PLUS(v)) == 0) or t is int) and 0 <= v <= 100",
+        "DEC(v).scaleb(-2, CTX)",
+    ),
     "yes/no": ("t is bool", "v"),
     "text": ("t is str", "v"),
 }
@@ -671,7 +757,7 @@ def _fast_record(fields: Mapping[str, n.FieldDecl]) -> Any:
     and every value is a constant passed in.
     """
     constants: dict[str, Any] = {
-        "Decimal": Decimal, "DEC": Decimal, "LIMIT": _LIMIT, "PLUS": DECIMAL_CONTEXT.plus, "CTX": DECIMAL_CONTEXT,
+        "Decimal": Decimal, "DEC": Decimal, "LIMIT": _LIMIT, "PLUS": HELD.plus, "CTX": EXACT,
         "ALLOWED": frozenset(fields), "ABSENT": _SLOW,
     }  # fmt: skip
     lines = [

@@ -8,21 +8,24 @@ when a policy is checked rather than when a document is rendered.
 
 from __future__ import annotations
 
-import re
+import operator
 import time
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from functools import cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.lexer import TOKEN_FLOAT, TOKEN_INTEGER, Lexer, Token
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
+from svrules.core import limits
 from svrules.core.decimals import (
+    CONTEXT,
     date_text,
     money_text,
     number_text,
@@ -80,8 +83,31 @@ def _money_filter(value: Any) -> str:
     return money_text(Decimal(value))
 
 
-def _number_filter(value: Any, places: int | None = None) -> str:
+def _number_filter(value: Any, places: Any = None) -> str:
+    if places is not None and (_times(places) is None or not 0 <= int(places) <= limits.MAX_PLACES):
+        raise RenderLimit(f"'number' takes a whole number of places from 0 to {limits.MAX_PLACES}")
     return number_text(Decimal(value), None if places is None else int(places))
+
+
+def _join_filter(value: Any, separator: Any = "") -> str:
+    """Jinja's `join`, measured before it is built: values render as the language writes them."""
+    if not isinstance(value, list | tuple | str):
+        raise SecurityError("'join' takes a list or a text")
+    items = [_output(v) for v in value]
+    separator = _output(separator)
+    size = sum(map(len, items)) + len(separator) * max(len(items) - 1, 0)
+    if size > limits.MAX_TEXT:
+        raise RenderLimit(f"'join' would build a text of {size:,} characters (at most {limits.MAX_TEXT:,})")
+    return separator.join(items)
+
+
+def _output(value: Any) -> str:
+    """What `{{ }}` prints: a value as the language writes it; never a record or a binary fraction."""
+    if isinstance(value, Mapping):
+        raise SecurityError("a template cannot print a whole record: name one of its fields")
+    if isinstance(value, float):
+        raise SecurityError("a template cannot print a binary fraction")
+    return render_value(value)
 
 
 def _percent_filter(value: Any) -> str:
@@ -99,21 +125,14 @@ FILTER_TYPES: dict[str, set[str]] = {
     "percent": {units.PERCENT},
     "date": {units.DATE},
 }
-_SAFE_JINJA_FILTERS = ("upper", "lower", "capitalize", "title", "trim", "join", "length", "first", "last")
+_SAFE_JINJA_FILTERS = ("upper", "lower", "capitalize", "title", "trim", "length", "first", "last")
 
 
 # ---------------------------------------------------------------- limits
 
-MAX_OUTPUT = 1_000_000
-"""The most characters one rendering may produce (about 1 MB); more aborts the rendering."""
-MAX_SECONDS = 2.0
-"""The longest one rendering may run."""
-MAX_TEXT = 1_000_000
-"""The longest text or list a template may build (by `*`, `+` or `~`)."""
-MAX_LOOP_STEPS = 100_000
-"""The most `{% for %}` iterations one rendering may take, over all its loops."""
-MAX_EXPONENT = 100
-MAX_INT_BITS = 4096
+# The limits are in svrules.core.limits, read from there when a template runs (so a test
+# can lower one): MAX_OUTPUT, MAX_SECONDS, MAX_TEXT, MAX_LOOP_STEPS, MAX_EXPONENT,
+# MAX_TEMPLATE_NESTING, MAX_TEMPLATE_EXPRESSION_DEPTH, MAX_PLACES.
 
 
 class RenderLimit(Exception):
@@ -124,8 +143,17 @@ class NeedsBid(UndefinedError):
     """A template used `bid` (or a value worked out from it) where no bid is known."""
 
 
+class MissingOptional(UndefinedError):
+    """A template used an optional field the bid (or report) does not state."""
+
+
 class NeedsDelivery(UndefinedError):
     """A template used `delivery` (or a value worked out from it) outside a performance report."""
+
+
+def not_stated(dotted: str) -> Any:
+    """An optional field the bid (or report) does not state, as a template sees it."""
+    return StrictUndefined(hint=f"{dotted} is not stated", name=dotted, exc=MissingOptional)
 
 
 def not_known_yet(name: str, why: type[UndefinedError] = NeedsBid) -> Any:
@@ -134,17 +162,18 @@ def not_known_yet(name: str, why: type[UndefinedError] = NeedsBid) -> Any:
 
 
 class _Budget:
-    """What one rendering has spent: time and loop steps."""
+    """What one rendering has spent: time, loop steps and output (captured blocks too)."""
 
-    __slots__ = ("deadline", "steps")
+    __slots__ = ("deadline", "output", "steps")
 
     def __init__(self, seconds: float):
         self.deadline = time.perf_counter() + seconds
         self.steps = 0
+        self.output = 0
 
     def check(self) -> None:
         if time.perf_counter() > self.deadline:
-            raise RenderLimit(f"the template ran for more than {MAX_SECONDS:g} seconds")
+            raise RenderLimit(f"the template ran for more than {limits.MAX_SECONDS:g} seconds")
 
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("svrules_template_budget", default=None)
@@ -153,7 +182,7 @@ _BUDGET: ContextVar[_Budget | None] = ContextVar("svrules_template_budget", defa
 def _budget() -> _Budget:
     budget = _BUDGET.get()
     if budget is None:  # rendered outside `render()`: each guard call gets a fresh budget
-        budget = _Budget(MAX_SECONDS)
+        budget = _Budget(limits.MAX_SECONDS)
     return budget
 
 
@@ -162,8 +191,8 @@ def _loop(iterable: Any) -> Iterator[Any]:
     budget = _budget()
     for item in iterable:
         budget.steps += 1
-        if budget.steps > MAX_LOOP_STEPS:
-            raise RenderLimit(f"the template's loops ran more than {MAX_LOOP_STEPS:,} times")
+        if budget.steps > limits.MAX_LOOP_STEPS:
+            raise RenderLimit(f"the template's loops ran more than {limits.MAX_LOOP_STEPS:,} times")
         if not budget.steps % 256:
             budget.check()
         yield item
@@ -172,12 +201,32 @@ def _loop(iterable: Any) -> Iterator[Any]:
 def _capped(value: Any) -> Any:
     """Every `~` result and filter result passes through here: text stays under MAX_TEXT."""
     _budget().check()
-    if isinstance(value, str | list | tuple) and len(value) > MAX_TEXT:
-        raise RenderLimit(f"the template built a text of {len(value):,} characters (at most {MAX_TEXT:,})")
+    if isinstance(value, str | list | tuple) and len(value) > limits.MAX_TEXT:
+        raise RenderLimit(
+            f"the template built a text of {len(value):,} characters (at most {limits.MAX_TEXT:,})"
+        )
     return value
 
 
-_GUARDS = (_loop, _capped)
+def _concat(*parts: Any) -> str:
+    """`a ~ b ~ c`, measured before it is joined: `"total " ~ contract.value` is `total £2,400,000`."""
+    texts = [_output(part) for part in parts]  # values as the language writes them
+    size = sum(map(len, texts))
+    if size > limits.MAX_TEXT:
+        raise RenderLimit(f"'~' would build a text of {size:,} characters (at most {limits.MAX_TEXT:,})")
+    return "".join(texts)
+
+
+def _counted(value: Any) -> Any:
+    """Every piece of output, in `{% filter %}` and `{% set %}` blocks too, counts to MAX_OUTPUT."""
+    budget = _budget()
+    budget.output += len(value) if isinstance(value, str | list | tuple) else 1
+    if budget.output > limits.MAX_OUTPUT:
+        raise RenderLimit(f"the template's output passed {limits.MAX_OUTPUT:,} characters")
+    return value
+
+
+_GUARDS = (_loop, _capped, _concat, _counted)
 _SEQUENCES = (str, list, tuple)
 
 
@@ -185,36 +234,113 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | Decimal) and not isinstance(value, bool)
 
 
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox, with svrules' limits on operators, calls and loops."""
+class _DecimalLexer(Lexer):
+    """Jinja's lexer, except that a number written in a template is an exact `Decimal`."""
 
-    intercepted_binops = frozenset({"*", "+", "%", "**"})
+    def wrap(self, stream: Any, name: str | None = None, filename: str | None = None) -> Iterator[Token]:
+        written: list[str] = []
+
+        def remember() -> Iterator[tuple[int, str, str]]:
+            for lineno, token, value in stream:
+                if token in (TOKEN_INTEGER, TOKEN_FLOAT):
+                    written.append(value.replace("_", ""))
+                yield lineno, token, value
+
+        for token in super().wrap(remember(), name, filename):
+            if token.type in (TOKEN_INTEGER, TOKEN_FLOAT):
+                text = written.pop(0)
+                number = Decimal(int(text, 0)) if text[:2].lower() in ("0x", "0o", "0b") else Decimal(text)
+                token = Token._make((token.lineno, token.type, number))  # Jinja types the value as str
+            yield token
+
+
+class _Generator(CodeGenerator):
+    """Writes a template's `Decimal` numbers into its compiled code as `Decimal`s."""
+
+    def visit_Const(self, node: nodes.Const, frame: Frame) -> None:
+        if isinstance(node.value, Decimal):
+            self.write(f"environment.decimal({str(node.value)!r})")
+        else:
+            super().visit_Const(node, frame)
+
+
+_ARITHMETIC = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "//": operator.floordiv,
+    "%": operator.mod,
+    "**": operator.pow,
+}
+
+
+def _arithmetic(op: str, left: Any, right: Any) -> Decimal:
+    """Numbers as the language counts: exact decimals in its context, money stays money."""
+    if op == "**" and abs(right) > limits.MAX_EXPONENT:
+        raise RenderLimit(f"'**' takes a power of at most {limits.MAX_EXPONENT}")
+    with localcontext(CONTEXT):
+        value = _ARITHMETIC[op](Decimal(left), Decimal(right))
+    money = (isinstance(left, Money) and (isinstance(right, Money) or op in "*/")) or (
+        isinstance(right, Money) and op == "*"
+    )
+    return Money(value) if money and not isinstance(left, Percent) else value
+
+
+def _times(value: Any) -> int | None:
+    """A whole number a text or list may be repeated by, or None."""
+    if _is_number(value) and Decimal(value) == Decimal(value).to_integral_value():
+        return int(value)
+    return None
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, with svrules' numbers and limits on operators, calls and loops."""
+
+    code_generator_class = _Generator
+    intercepted_binops = frozenset(_ARITHMETIC)
+
+    @staticmethod
+    def decimal(text: str) -> Decimal:
+        return Decimal(text)
+
+    @property
+    def lexer(self) -> Lexer:
+        return _lexer(self)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         _budget().check()
+        if _is_number(left) and _is_number(right):
+            return _arithmetic(operator, left, right)
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, _SEQUENCES) and _is_number(times):
-                    size = len(seq) * max(int(times), 0)
-                    if size > MAX_TEXT:
+                count = _times(times)
+                if isinstance(seq, _SEQUENCES) and count is not None:
+                    size = len(seq) * max(count, 0)
+                    if size > limits.MAX_TEXT:
                         raise RenderLimit(
-                            f"'*' would build a text or list of {size:,} items (at most {MAX_TEXT:,})"
+                            f"'*' would build a text or list of {size:,} items (at most {limits.MAX_TEXT:,})"
                         )
+                    return seq * count
         elif operator == "+":
             sequences = isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES)
-            if sequences and len(left) + len(right) > MAX_TEXT:
-                raise RenderLimit(f"'+' would build a text or list longer than {MAX_TEXT:,}")
-        elif operator == "%" and not (_is_number(left) and _is_number(right)):
+            if sequences and len(left) + len(right) > limits.MAX_TEXT:
+                raise RenderLimit(f"'+' would build a text or list longer than {limits.MAX_TEXT:,}")
+        elif operator == "%":
             raise SecurityError("the % operator only takes the remainder of numbers in templates")
-        elif operator == "**" and (not (_is_number(left) and _is_number(right)) or abs(right) > MAX_EXPONENT):
-            raise RenderLimit(f"'**' takes numbers and a power of at most {MAX_EXPONENT}")
-        if operator in ("*", "**") and isinstance(left, int) and isinstance(right, int):
-            bits = left.bit_length() * (abs(right) if operator == "**" else 1) + (
-                0 if operator == "**" else right.bit_length()
-            )
-            if bits > MAX_INT_BITS:
-                raise RenderLimit(f"'{operator}' would make a number of more than {MAX_INT_BITS:,} bits")
+        elif operator == "**":
+            raise RenderLimit("'**' takes numbers only")
         return super().call_binop(context, operator, left, right)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        """`x[1]` and `x[1:2]` with the template's decimal numbers."""
+        if isinstance(argument, slice):
+            argument = slice(
+                *(_times(v) if _is_number(v) else v for v in (argument.start, argument.stop, argument.step))
+            )
+        elif isinstance(obj, list | tuple | str) and _is_number(argument):
+            argument = _times(argument)
+        return super().getitem(obj, argument)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         """Templates call nothing; only svrules' own guards are called from compiled code."""
@@ -230,14 +356,26 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         return super()._generate(source, name, filename, defer_init=defer_init)
 
 
+@cache
+def _lexer(env: _Sandbox) -> Lexer:
+    return _DecimalLexer(env)
+
+
 def _guarded(tree: nodes.Template, env: Any) -> nodes.Template:
-    """Route every loop through `_loop` and every `~` and filter result through `_capped`."""
+    """Route every loop through `_loop`, every `~` through `_concat`, every filter result
+    through `_capped` and every piece of output through `_counted`."""
 
     def guard(node: nodes.Expr, fn: str) -> nodes.Expr:
-        call = nodes.Call(nodes.ImportedName(f"{__name__}.{fn}"), [node], [], None, None)
+        args = node.nodes if isinstance(node, nodes.Concat) else [node]
+        call = nodes.Call(nodes.ImportedName(f"{__name__}.{fn}"), args, [], None, None)
         call.set_lineno(node.lineno or 1)
         call.set_environment(env)
         return call
+
+    def capped(node: Any) -> Any:
+        if isinstance(node, nodes.Concat):
+            return guard(node, "_concat")
+        return guard(node, "_capped") if isinstance(node, nodes.Filter) else node
 
     for loop in tree.find_all(nodes.For):
         if not isinstance(loop.iter, nodes.Expr):  # Jinja's parser makes it one; never leave it unguarded
@@ -249,13 +387,11 @@ def _guarded(tree: nodes.Template, env: Any) -> nodes.Template:
                 continue
             value = getattr(parent, field_name, None)
             if isinstance(value, nodes.Concat | nodes.Filter):
-                setattr(parent, field_name, guard(value, "_capped"))
+                setattr(parent, field_name, capped(value))
             elif isinstance(value, list):
-                setattr(
-                    parent,
-                    field_name,
-                    [guard(v, "_capped") if isinstance(v, nodes.Concat | nodes.Filter) else v for v in value],
-                )
+                setattr(parent, field_name, [capped(v) for v in value])
+    for output in tree.find_all(nodes.Output):
+        output.nodes = [guard(v, "_counted") for v in output.nodes]
     return tree
 
 
@@ -267,325 +403,39 @@ def environment() -> SandboxedEnvironment:
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
-        finalize=render_value,
+        finalize=_output,
         auto_reload=False,
     )
     env.globals.clear()
     kept = {name: env.filters[name] for name in _SAFE_JINJA_FILTERS}
     env.filters.clear()
     env.filters.update(kept)
-    env.filters.update(money=_money_filter, number=_number_filter, percent=_percent_filter, date=_date_filter)
+    env.filters.update(
+        money=_money_filter,
+        number=_number_filter,
+        percent=_percent_filter,
+        date=_date_filter,
+        join=_join_filter,
+    )
     return env
 
 
-# ---------------------------------------------------------------- checking
-
-
-@dataclass(frozen=True)
-class TemplateProblem:
-    """A problem at a line of a template (1-based, counted within the template)."""
-
-    code: str
-    message: str
-    line: int
-    hint: str | None = None
-    needle: str | None = None  # the text to underline on that line, when known
-    severity: str = "error"
-
-
-@dataclass(frozen=True)
-class TemplateScope:
-    """What a template may name: plain names with types, and field roots with their fields."""
-
-    names: Mapping[str, str]
-    roots: Mapping[str, Mapping[str, str]]
-
-
-def check_template(text: str, scope: TemplateScope, *, bid_guard: bool = False) -> list[TemplateProblem]:
-    """Parse a template and report every unknown name, field or filter, and syntax errors.
-
-    With `bid_guard` (a clause, which the schedule published with the tender renders
-    without a bid), a use of `bid` outside `{% if bid is defined %}` is a warning.
-    """
-    env = environment()
-    try:
-        tree = env.parse(text)
-    except TemplateSyntaxError as exc:
-        message = re.sub(r" at \d+$", "", exc.message or "")
-        return [TemplateProblem("template-syntax", f"template syntax error: {message}", exc.lineno or 1)]
-    checker = _TemplateChecker(scope)
-    checker.visit(tree, frozenset())
-    if bid_guard:
-        for line in sorted(set(_unguarded_bid_lines(tree, guarded=False))):
-            checker.problems.append(
-                TemplateProblem(
-                    "unguarded-bid",
-                    "this clause uses 'bid' without {% if bid is defined %}",
-                    line,
-                    "the schedule published with the tender has no bid: guard the sentence with {% if bid is defined %} … {% endif %}",
-                    "bid",
-                    "warning",
-                )
-            )
-    return checker.problems
-
-
-def _guards_bid(test: nodes.Node) -> bool:
-    """`bid is defined`, or an `and` whose left side is one."""
-    if isinstance(test, nodes.And):
-        return _guards_bid(test.left)
-    return (
-        isinstance(test, nodes.Test)
-        and test.name == "defined"
-        and isinstance(test.node, nodes.Name)
-        and test.node.name == "bid"
-    )
-
-
-def _unguarded_bid_lines(node: nodes.Node, guarded: bool) -> Iterator[int]:
-    """Lines where `bid` is read outside an `{% if bid is defined %}` guard."""
-    if (
-        isinstance(node, nodes.Test)
-        and node.name in ("defined", "undefined")
-        and isinstance(node.node, nodes.Name)
-    ):
-        return
-    if isinstance(node, nodes.And) and _guards_bid(node.left):
-        yield from _unguarded_bid_lines(node.left, guarded)
-        yield from _unguarded_bid_lines(node.right, True)
-        return
-    if isinstance(node, nodes.If | nodes.CondExpr) and _guards_bid(node.test):
-        yield from _unguarded_bid_lines(node.test, guarded)
-        body = node.body if isinstance(node, nodes.If) else [node.expr1]
-        rest = (
-            [*node.elif_, *node.else_] if isinstance(node, nodes.If) else [node.expr2] if node.expr2 else []
-        )
-        for child in body:
-            yield from _unguarded_bid_lines(child, True)
-        for child in rest:
-            yield from _unguarded_bid_lines(child, guarded)
-        return
-    if isinstance(node, nodes.Name) and node.name == "bid" and node.ctx == "load" and not guarded:
-        yield node.lineno
-    for child in node.iter_child_nodes():
-        yield from _unguarded_bid_lines(child, guarded)
-
-
-class _TemplateChecker:
-    def __init__(self, scope: TemplateScope):
-        self.scope = scope
-        self.problems: list[TemplateProblem] = []
-
-    def problem(
-        self, code: str, message: str, node: nodes.Node, hint: str | None = None, needle: str | None = None
-    ) -> None:
-        self.problems.append(TemplateProblem(code, message, getattr(node, "lineno", 1) or 1, hint, needle))
-
-    def visit(self, node: nodes.Node, local: frozenset[str]) -> frozenset[str]:
-        """Check a node; return the names a `{% set %}` in it adds for what follows."""
-        if isinstance(node, nodes.For):
-            self.visit(node.iter, local)
-            inner = local | set(_target_names(node.target)) | {"loop"}
-            self._visit_body(node.body, inner)
-            self._visit_body(node.else_, local)
-            return local
-        if isinstance(node, nodes.Assign):
-            self.visit(node.node, local)
-            return local | set(_target_names(node.target))
-        if isinstance(node, nodes.Include | nodes.Import | nodes.FromImport | nodes.Extends):
-            self.problem(
-                "template-include",
-                "templates cannot include, import or extend other templates",
-                node,
-                "write the text in this template or in the rule's clause file",
-            )
-            return local
-        if self._unsafe(node):
-            return local
-        if (
-            isinstance(node, nodes.Test)
-            and node.name in ("defined", "undefined")
-            and isinstance(node.node, nodes.Name)
-        ):
-            return local  # `bid is defined` guards a clause rendered without a bid
-        if isinstance(node, nodes.Name) and node.ctx == "load":
-            self._name(node, local)
-            return local
-        if (
-            isinstance(node, nodes.Getattr | nodes.Getitem)
-            and isinstance(node.node, nodes.Name)
-            and self._field(node, local)
-        ):
-            return local
-        if isinstance(node, nodes.Filter):
-            self._filter(node, local)
-        self._visit_body(list(node.iter_child_nodes()), local)
-        return local
-
-    def _unsafe(self, node: nodes.Node) -> bool:
-        """Refuse what no clause needs and every template injection uses: calls, private
-        attributes, attributes of values, and constant text multiplied past the limit."""
-        if isinstance(node, nodes.Call):
-            self.problem(
-                "template-unsafe",
-                "templates cannot call functions or methods",
-                node,
-                "use a filter instead, e.g. {{ value | money }} or {{ rule.refs | join(', ') }}",
-            )
-            return True
-        key = None
-        if isinstance(node, nodes.Getattr):
-            key = node.attr
-        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-            key = node.arg.value
-        if isinstance(key, str) and key.startswith("_"):
-            self.problem(
-                "template-unsafe",
-                f"'{key}' is private: templates cannot read names that start with '_'",
-                node,
-                "templates see contract, bid, rule, the parameters and the rule's lets",
-                key,
-            )
-            return True
-        if isinstance(node, nodes.Getattr) and not isinstance(node.node, nodes.Name):
-            self.problem(
-                "template-unsafe",
-                f"templates cannot read '.{node.attr}' of a value",
-                node,
-                "read fields only: contract.NAME, bid.NAME, rule.id, rule.title, rule.refs",
-                node.attr,
-            )
-            return True
-        if (
-            isinstance(node, nodes.Mod)
-            and isinstance(node.left, nodes.Const)
-            and isinstance(node.left.value, str)
-        ):
-            self.problem(
-                "template-unsafe",
-                "the % operator cannot format text in templates",
-                node,
-                "write the text with {{ }} and filters instead",
-            )
-            return True
-        if isinstance(node, nodes.Mul | nodes.Pow) and _constant_too_big(node):
-            self.problem(
-                "template-unsafe",
-                "this expression would build a value larger than a template may make",
-                node,
-                f"texts and lists are limited to {MAX_TEXT:,} items, powers to {MAX_EXPONENT}",
-            )
-            return True
-        return False
-
-    def _visit_body(self, body: list[nodes.Node], local: frozenset[str]) -> None:
-        for child in body:
-            local = self.visit(child, local)
-
-    def _name(self, node: nodes.Name, local: frozenset[str]) -> None:
-        if node.name in local or node.name in self.scope.names or node.name in self.scope.roots:
-            return
-        from svrules.core.diagnostics import did_you_mean
-
-        known = [*self.scope.names, *self.scope.roots]
-        self.problem(
-            "template-unknown-name",
-            f"unknown name '{node.name}' in template",
-            node,
-            did_you_mean(node.name, known)
-            or "templates see contract, bid, rule, the parameters and the rule's lets",
-            node.name,
-        )
-
-    def _field(self, node: nodes.Getattr | nodes.Getitem, local: frozenset[str]) -> bool:
-        if not isinstance(node.node, nodes.Name):
-            return False
-        root = node.node.name
-        if root in local or root not in self.scope.roots:
-            return False
-        attr = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
-        if not isinstance(attr, str):
-            return False
-        fields = self.scope.roots[root]
-        if attr not in fields:
-            from svrules.core.diagnostics import did_you_mean
-
-            self.problem(
-                "template-unknown-field",
-                f"unknown field '{root}.{attr}' in template",
-                node,
-                did_you_mean(attr, fields, prefix=f"{root}.") or f"{root} has: " + ", ".join(sorted(fields)),
-                f"{root}.{attr}",
-            )
-        return True
-
-    def _filter(self, node: nodes.Filter, local: frozenset[str]) -> None:
-        if node.name not in environment().filters:
-            from svrules.core.diagnostics import did_you_mean
-
-            self.problem(
-                "template-unknown-filter",
-                f"unknown filter '{node.name}'",
-                node,
-                did_you_mean(node.name, environment().filters)
-                or "filters are money, number, percent and date",
-                node.name,
-            )
-            return
-        wanted = FILTER_TYPES.get(node.name)
-        actual = self._type_of(node.node, local) if node.node is not None else None
-        if wanted and actual and actual not in wanted:
-            self.problem(
-                "template-filter-type",
-                f"the '{node.name}' filter needs {units.a(next(iter(wanted)))}, not {units.a(actual)}",
-                node,
-                _filter_hint(actual),
-                node.name,
-            )
-
-    def _type_of(self, node: nodes.Node, local: frozenset[str]) -> str | None:
-        if isinstance(node, nodes.Name) and node.name not in local:
-            return self.scope.names.get(node.name)
-        if (
-            isinstance(node, nodes.Getattr)
-            and isinstance(node.node, nodes.Name)
-            and node.node.name not in local
-        ):
-            return self.scope.roots.get(node.node.name, {}).get(node.attr)
-        return None
-
-
-def _constant_too_big(node: nodes.Mul | nodes.Pow) -> bool:
-    left = node.left.value if isinstance(node.left, nodes.Const) else None
-    right = node.right.value if isinstance(node.right, nodes.Const) else None
-    if isinstance(node, nodes.Pow):
-        return right is not None and _is_number(right) and abs(right) > MAX_EXPONENT
-    if isinstance(node.left, nodes.Pow | nodes.Mul) or isinstance(node.right, nodes.Pow | nodes.Mul):
-        return False  # a product of constants is checked when it renders
-    for seq, times in ((left, right), (right, left)):
-        if isinstance(seq, str | list | tuple) and times is not None and _is_number(times):
-            return len(seq) * int(times) > MAX_TEXT
-    return False
-
-
-def _filter_hint(actual: str) -> str:
-    for name, types in FILTER_TYPES.items():
-        if actual in types:
-            return f"use the '{name}' filter for {units.a(actual)}"
-    return "remove the filter; the value renders on its own"
-
-
-def _target_names(target: nodes.Node) -> Iterator[str]:
-    if isinstance(target, nodes.Name):
-        yield target.name
-    elif isinstance(target, nodes.Tuple):
-        for item in target.items:
-            yield from _target_names(item)
-
-
 def compile_template(text: str) -> Any:
-    """Compile checked template text once, for rendering many times."""
-    return environment().from_string(text)
+    """Compile checked template text once, for rendering many times.
+
+    The check refuses templates nested past the limits; one that skipped it and is too
+    deep for Python to compile is a `TemplateRenderError` (`too-deep`), not a crash.
+    """
+    try:
+        return environment().from_string(text)
+    except (RecursionError, SyntaxError, MemoryError) as exc:
+        raise TemplateRenderError(
+            "too-deep",
+            "the template nests too deeply to compile",
+            None,
+            "check the policy: `svrules check` names the line and the limit",
+            exc,
+        ) from None
 
 
 class TemplateRenderError(SvrulesError):
@@ -619,7 +469,7 @@ def render(template: Any, context: Mapping[str, Any]) -> str:
     Raises `TemplateRenderError` (an `SvrulesError`) for any failure: an undefined value,
     something the sandbox refuses, or output, time, loop or text past the limits.
     """
-    budget = _Budget(MAX_SECONDS)
+    budget = _Budget(limits.MAX_SECONDS)
     token = _BUDGET.set(budget)
     parts: list[str] = []
     size = 0
@@ -627,8 +477,8 @@ def render(template: Any, context: Mapping[str, Any]) -> str:
     try:
         for chunk in chunks:
             size += len(chunk)
-            if size > MAX_OUTPUT:
-                raise RenderLimit(f"the template's output passed {MAX_OUTPUT:,} characters")
+            if size > limits.MAX_OUTPUT:
+                raise RenderLimit(f"the template's output passed {limits.MAX_OUTPUT:,} characters")
             budget.check()
             parts.append(chunk)
     except RecursionError as exc:  # before Exception: never retry deep recursion
