@@ -359,3 +359,24 @@ def test_docs_on_a_full_disk_writes_no_page(borough: Path) -> None:
     result = svrules("docs", borough, "pages", cwd=borough, patch=patch)
     user_error(result, "no space left on the device")
     assert not (borough / "pages").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["-o", "results.pdf"], "svrules does not write '.pdf' files"),
+        (["--format", "json", "-o", "results.md"], "the file name ends in '.md', but --format json"),
+    ],
+)
+def test_evaluate_refuses_a_file_name_that_says_another_format(
+    borough: Path, args: list[str], said: str
+) -> None:
+    result = svrules("evaluate", "policy.svr", TENDER, *args, cwd=borough)
+    assert result.returncode == 1 and said in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not (borough / args[-1]).exists()
+
+
+def test_evaluate_writes_the_table_to_a_txt_file(borough: Path) -> None:
+    result = svrules("evaluate", "policy.svr", TENDER, "-o", "results.txt", cwd=borough)
+    assert result.returncode == 0, result.stderr
+    assert "Rank" in (borough / "results.txt").read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ code's "too many nested parentheses" and from RecursionError in the builder)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -71,3 +72,20 @@ def test_brackets_alone_do_not_count(tmp_path: Path) -> None:
     policy = tmp_path / "brackets.svr"
     policy.write_text(POLICY.format(expr="bid.x >= " + "(" * 1000 + "1" + ")" * 1000), encoding="utf-8")
     assert svrules("check", policy).returncode == 0
+
+
+def test_an_error_in_a_minified_file_shows_only_the_part_of_its_line_around_it(tmp_path: Path) -> None:
+    """A 16 MB one-line tender with a mistake near its end must not print the whole line."""
+    tender = tmp_path / "tender.json"
+    tender.write_text(
+        '{"contract": {"value": "1000000"},' + " " * 50_000 + '"bids": [oops]}', encoding="utf-8"
+    )
+    policy = tmp_path / "deep.svr"
+    policy.write_text(POLICY.format(expr="bid.x >= 1"), encoding="utf-8")
+    done = svrules("evaluate", policy, tender)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and len(done.stderr) < 2_000, len(done.stderr)
+    shown, caret = next(
+        (line, after) for line, after in itertools.pairwise(done.stderr.splitlines()) if "oops" in line
+    )
+    assert shown[caret.index("^") :].startswith("oops")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from svrules.core.diagnostics import render
+from svrules.core.diagnostics import Diagnostic, SvrulesError, render
 from svrules.core.files import write_atomic
 
 if TYPE_CHECKING:
@@ -70,3 +70,8 @@ def write_output(output: Path | None, text: str) -> None:
         sys.stdout.write(text)
         return
     write_atomic(output, text)
+
+
+def output_format_error(output: Path | None, message: str, hint: str) -> SvrulesError:
+    """The file's name says one format and `--format` (or svrules) another: `output-format`."""
+    return SvrulesError([Diagnostic("output-format", message, None, hint, path=str(output))])

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from svrules.cli.common import as_of_date, load_with_warnings, write_output
+from svrules.cli.common import as_of_date, load_with_warnings, output_format_error, write_output
 
 
 class ResultFormat(StrEnum):
@@ -43,7 +43,7 @@ def evaluate(
 
     from svrules.documents.report import print_table, to_markdown
 
-    chosen = format or _format_for(output)
+    chosen = _format_for(format, output)
     day = as_of_date(as_of)
     compiled = load_with_warnings(policy)
     result = compiled.evaluate(tender, as_of=day)
@@ -60,13 +60,38 @@ def evaluate(
         write_output(output, console.export_text())
 
 
-def _format_for(output: Path | None) -> ResultFormat:
-    """The format `--output`'s suffix asks for: `.json`, `.md`, else a table."""
-    if output is not None and output.suffix == ".json":
-        return ResultFormat.json
-    if output is not None and output.suffix in (".md", ".markdown"):
-        return ResultFormat.markdown
-    return ResultFormat.table
+_BY_SUFFIX = {
+    ".json": ResultFormat.json,
+    ".md": ResultFormat.markdown,
+    ".markdown": ResultFormat.markdown,
+    ".txt": ResultFormat.table,
+    "": ResultFormat.table,
+}
+
+
+def _format_for(chosen: ResultFormat | None, output: Path | None) -> ResultFormat:
+    """`--format`, else the format `--output`'s suffix names (`.json`, `.md`, `.txt`), else a table.
+
+    As for `render`, a file name that says another format than the one written is an error:
+    `--format json -o x.md`, or `-o x.pdf` with no `--format`.
+    """
+    if output is None:
+        return chosen or ResultFormat.table
+    suffix = output.suffix.lower()
+    implied = _BY_SUFFIX.get(suffix)
+    if chosen is None and implied is None:
+        raise output_format_error(
+            output,
+            f"svrules does not write '{suffix}' files: evaluate writes a table (.txt), JSON (.json) or Markdown (.md)",
+            "name the file .txt, .json or .md, or give --format to write that format under this name",
+        )
+    if chosen is not None and implied is not None and suffix and implied is not chosen:
+        raise output_format_error(
+            output,
+            f"the file name ends in '{suffix}', but --format {chosen.value} writes {chosen.value}",
+            f"name the file to match, or give --format {implied.value}",
+        )
+    return chosen or implied or ResultFormat.table
 
 
 def register(app: typer.Typer) -> None:

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from svrules.cli.common import as_of_date, load_with_warnings
-from svrules.core.diagnostics import Diagnostic, SvrulesError
+from svrules.cli.common import as_of_date, load_with_warnings, output_format_error
 from svrules.core.files import make_folder, write_all_atomic, write_atomic
 
 if TYPE_CHECKING:
@@ -78,22 +77,18 @@ def _format(chosen: DocFormat | None, output: Path | None) -> DocFormat:
     suffix = output.suffix.lower() if output is not None else ""
     implied = _BY_SUFFIX.get(suffix)
     if chosen is None and suffix and implied is None:
-        raise _suffix_error(
+        raise output_format_error(
             output,
             f"svrules does not write '{suffix}' files: render writes Markdown (.md), HTML (.html) or Word (.docx)",
             "name the file .md, .html or .docx, or give --format to write that format under this name",
         )
     if chosen is not None and implied is not None and implied is not chosen:
-        raise _suffix_error(
+        raise output_format_error(
             output,
             f"the file name ends in '{suffix}', but --format {chosen.value} writes {_NAMES[chosen]}",
             f"name the file with .{chosen.value}, or give --format {implied.value}",
         )
     return chosen or implied or DocFormat.md
-
-
-def _suffix_error(output: Path | None, message: str, hint: str) -> SvrulesError:
-    return SvrulesError([Diagnostic("output-format", message, None, hint, path=str(output))])
 
 
 def _emit(data: str | bytes, output: Path | None) -> None:

@@ -90,6 +90,10 @@ def render(diag: Diagnostic, sources: dict[str, SourceFile] | None = None) -> st
     return "\n".join(lines)
 
 
+SHOWN_LINE = 160
+"""The most characters of a source line shown under a diagnostic; a longer line is cut around the place."""
+
+
 def _underline(source: SourceFile | None, span: Span, caption: str = "") -> list[str]:
     if source is None:
         return []
@@ -98,7 +102,14 @@ def _underline(source: SourceFile | None, span: Span, caption: str = "") -> list
         return []
     end = span.end_column if span.end_line == span.line else len(text) + 1
     width = max(1, min(end, len(text) + 1) - span.column)
-    marks = " " * (span.column - 1) + "^" * width
+    column = span.column
+    if len(text) > SHOWN_LINE:  # a minified file: show the part of its line around the place
+        start = max(0, column - 1 - SHOWN_LINE // 3)
+        shown = text[start : start + SHOWN_LINE]
+        text = ("…" if start else "") + shown + ("…" if start + SHOWN_LINE < len(text) else "")
+        column = column - start + (1 if start else 0)
+        width = max(1, min(width, len(text) + 1 - column))
+    marks = " " * (column - 1) + "^" * width
     return [text, marks + (f" {caption}" if caption else "")]
 
 

@@ -52,6 +52,8 @@ class SourceFile:
     raw: bytes = field(repr=False, default=b"")
 
     def __post_init__(self) -> None:
+        if self.text.isascii():  # the common case, answered in C without a scan for surrogates
+            return
         bad = _SURROGATE.search(self.text)
         if bad is None:
             return

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape as markup
 from rich.table import Table
 
-from svrules.core.decimals import date_text, money_text
+from svrules.core.decimals import date_text, money_text, number_text
 from svrules.documents.writers import markdown as md
 from svrules.engine.results import BidResult, TenderResult
 from svrules.words.values import pct
@@ -129,7 +129,8 @@ def _bid_lines(bid: BidResult) -> list[str]:
         lines.append("")
     sv = bid.social_value
     measures = "".join(
-        f"; {m.title}: {m.quantity:f} × {money_text(m.proxy)} = {money_text(m.value)}" for m in sv.measures
+        f"; {m.title}: {number_text(m.quantity, 10)} × {money_text(m.proxy)} = {money_text(m.value)}"
+        for m in sv.measures
     )
     lines.append(md.line(f"Social value: {money_text(sv.total)}{measures}"))
     return lines

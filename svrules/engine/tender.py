@@ -121,7 +121,7 @@ def parse_json(source: SourceFile) -> Any:
     except json.JSONDecodeError as exc:
         raise _located(source, exc.pos, "bad-json", f"not valid JSON: {exc.msg.lower()}",
                        "check the file with a JSON validator") from None  # fmt: skip
-    lone = _LONE_ESCAPE.search(source.text)
+    lone = _LONE_ESCAPE.search(source.text) if "\\u" in source.text else None
     if lone is not None and _has_lone_surrogate(data):  # it could not be written out as UTF-8
         raise _located(source, lone.start(), "bad-text", f"text holds {lone.group()}, half of a UTF-16 "
                        "surrogate pair, which is not a character", "write the character itself")  # fmt: skip
