@@ -380,3 +380,14 @@ def test_evaluate_writes_the_table_to_a_txt_file(borough: Path) -> None:
     result = svrules("evaluate", "policy.svr", TENDER, "-o", "results.txt", cwd=borough)
     assert result.returncode == 0, result.stderr
     assert "Rank" in (borough / "results.txt").read_text(encoding="utf-8")
+
+
+def test_a_policy_test_file_that_is_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    policy = tmp_path / "p"
+    shutil.copytree(BOROUGH, policy)
+    (policy / "tests").mkdir()
+    os.mkfifo(policy / "tests" / "cases.yaml")
+    result = svrules("test", policy, cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr  # and it ended: nothing waited on the FIFO
+    assert "no policy tests found" in result.stdout  # only regular files are cases
+    assert "Traceback" not in result.stderr

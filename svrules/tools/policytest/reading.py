@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from svrules.core.source import SourceReadError, read_source
 from svrules.tools.policytest.model import Case, CaseError, Where
 from svrules.tools.policytest.shape import make_case
 
@@ -189,10 +190,10 @@ def load_cases(path: Path) -> list[Case]:
         raise CaseError(
             path, None, "not a policy test file: it must sit in a tests/ folder next to a policy.svr"
         )
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseError(path, None, f"cannot read the file: {exc}") from None
+    try:  # the one safe reader: a regular file of bounded size, never a FIFO that blocks
+        text = read_source(path).text
+    except SourceReadError as exc:
+        raise CaseError(path, None, f"cannot read the file: {exc.message}") from None
     cases = _read_documents(path, text, policy)
     if not cases:
         raise CaseError(path, None, "the file holds no cases")
