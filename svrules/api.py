@@ -20,7 +20,6 @@ from svrules.core.diagnostics import Diagnostic, PolicyError
 from svrules.core.source import (
     SourceFile,
     SourceReadError,
-    decode_source,
     read_source,
 )
 from svrules.engine.compiler import CompiledPolicy, compile_policy
@@ -69,13 +68,8 @@ def check_file(path: Path | str) -> tuple[CheckedPolicy | None, list[Diagnostic]
     checked, diagnostics = check_source(source, Path(path).parent)
     sources = {source.path: source}
     if checked is not None:
-        sources |= checked_template_sources(checked)
+        sources |= checked.sources()
     return checked, diagnostics, sources
-
-
-def checked_template_sources(checked: CheckedPolicy) -> dict[str, SourceFile]:
-    folder = Path(checked.source.path).parent
-    return {str(folder / rel): decode_source(str(folder / rel), raw) for rel, raw in checked.files.items()}
 
 
 @dataclass(eq=False)

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from svrules.core.diagnostics import Diagnostic, PolicyError
-from svrules.core.source import SourceFile, Span, decode_source
 from svrules.documents.model import Table
 from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env, ExprCompiler
 from svrules.engine.failures import RUN_TIME_FAILURES, MissingField, failure_text
@@ -338,25 +336,13 @@ class PolicyView:
 
     def template_error(self, rule: CompiledRule, kind: str, err: TemplateRenderError) -> PolicyError:
         source = self.checked.templates.get((rule.key, kind))
-        sources = self.sources()
-        span = None
-        if source is not None:
-            line = source.first_line + (err.line or 1) - 1
-            text = sources[source.path].line_text(line) if source.path in sources else ""
-            indent = len(text) - len(text.lstrip())
-            span = Span(source.path, line, indent + 1, line, max(len(text) + 1, indent + 2))
+        sources = self.checked.sources()
+        span = self.checked.template_span(rule.key, kind, err.line)
         r = rule.rule
         message = f"the {kind} of {r.kind} '{r.name}' in policy '{self.policy.name}' failed to render: {err.message}"
         if err.line is None and source is not None:
             message += " (the template starts at this line)"
         return PolicyError([Diagnostic(err.code, message, span, err.hint)], sources)
-
-    def sources(self) -> dict[str, SourceFile]:
-        out = {self.checked.source.path: self.checked.source}
-        folder = Path(self.checked.source.path).parent
-        for rel, raw in self.checked.files.items():
-            out[str(folder / rel)] = decode_source(str(folder / rel), raw)
-        return out
 
     def context(self, rule: CompiledRule, env: Env) -> dict[str, Any]:
         """What a rule's templates see; values not known yet are undefined (`is defined` is false)."""

@@ -9,11 +9,9 @@ reason or trace is asked for.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from svrules.core.diagnostics import Diagnostic, PolicyError
-from svrules.core.source import Span, decode_source
 from svrules.engine.compiler import CompiledPolicy, CompiledRule, Env, ExprCompiler
 from svrules.engine.failures import MissingField, failure_text
 from svrules.engine.results import json_value
@@ -154,28 +152,14 @@ class Explainer:
         self, rule: CompiledRule, result: RuleResult, env: Env, err: TemplateRenderError
     ) -> PolicyError:
         """An `explain` that failed: at its line, naming the rule and the bid."""
-        source = self.checked.templates.get((rule.key, "explain"))
-        sources = {self.checked.source.path: self.checked.source}
-        folder = Path(self.checked.source.path).parent
-        sources.update(
-            {
-                str(folder / rel): decode_source(str(folder / rel), raw)
-                for rel, raw in self.checked.files.items()
-            }
-        )
-        span = None
-        if source is not None:
-            line = source.first_line + (err.line or 1) - 1
-            text = sources[source.path].line_text(line) if source.path in sources else ""
-            indent = len(text) - len(text.lstrip())
-            span = Span(source.path, line, indent + 1, line, max(len(text) + 1, indent + 2))
+        span = self.checked.template_span(rule.key, "explain", err.line)
         cause = err.cause
         what = failure_text(cause) if isinstance(cause, ArithmeticError) else err.message
         bidder = self.bidders.get(id(env.bid))
         for_bid = f" for bid '{bidder}'" if bidder is not None else ""
         r = rule.rule
         message = f"the explain of {r.kind} '{r.name}' in policy '{self.checked.policy.name}' failed{for_bid}: {what}"
-        return PolicyError([Diagnostic(err.code, message, span, err.hint)], sources)
+        return PolicyError([Diagnostic(err.code, message, span, err.hint)], self.checked.sources())
 
     def _values_text(self, rule: CompiledRule, result: RuleResult, env: Env) -> str:
         parts = []

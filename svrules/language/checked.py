@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from svrules.core.diagnostics import Diagnostic
-from svrules.core.source import SourceFile
+from svrules.core.source import SourceFile, Span, decode_source
 from svrules.language import nodes as n
 
 
@@ -42,6 +42,26 @@ class CheckedPolicy:
     @property
     def ok(self) -> bool:
         return not any(d.severity == "error" for d in self.diagnostics)
+
+    def sources(self) -> dict[str, SourceFile]:
+        """The policy's file and every clause file it read, by path: for diagnostics' carets."""
+        folder = Path(self.source.path).parent
+        out = {self.source.path: self.source}
+        out.update(
+            {str(folder / rel): decode_source(str(folder / rel), raw) for rel, raw in self.files.items()}
+        )
+        return out
+
+    def template_span(self, rule_key: str, kind: str, line: int | None) -> Span | None:
+        """Where a template failure points: the template's line (its first when unknown), indent to end."""
+        source = self.templates.get((rule_key, kind))
+        if source is None:
+            return None
+        at = source.first_line + (line or 1) - 1
+        sources = self.sources()
+        text = sources[source.path].line_text(at) if source.path in sources else ""
+        indent = len(text) - len(text.lstrip())
+        return Span(source.path, at, indent + 1, at, max(len(text) + 1, indent + 2))
 
     @cached_property
     def hash(self) -> str:
